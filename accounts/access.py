@@ -1,0 +1,54 @@
+"""Who may enter an element: the decorator every portal view uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.oidc_views import SIGN_IN_METHOD
+from accounts.sso_config import Element, sso_config
+
+
+def session_admits(request: HttpRequest, element: Element) -> bool:
+    """Whether this signed-in session may use ``element`` under its current mode.
+
+    An element with SSO admits Entra sign-ins, and password sign-ins of local break-glass
+    accounts only while ``KEYFAX_LOCAL_LOGIN`` is on; an element with SSO off admits
+    password sign-ins only. A public-facing Web Staff (``KEYFAX_WEB_STAFF_PUBLIC``) with SSO
+    on admits Entra sign-ins only: no password is accepted from the internet.
+    """
+    config = sso_config()
+    method = request.session.get(SIGN_IN_METHOD, "password")
+    if config.mode_for(element).uses_sso:
+        if method == "entra":
+            return True
+        public = element is Element.WEB_STAFF and config.web_staff_public
+        return method == "password" and config.local_login and not public
+    return method == "password"
+
+
+def element_required(element: Element) -> Callable:
+    """Require a signed-in session that ``element``'s mode admits."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not session_admits(request, element):
+                context = {
+                    "element": element,
+                    "mode": sso_config().mode_for(element),
+                    "next": request.get_full_path(),
+                }
+                return render(request, "accounts/wrong_sign_in.html", context, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,11 @@
+"""The relying party's URLs, under mozilla-django-oidc's names (DESIGN.md, URLs)."""
+
+from django.urls import path
+
+from accounts.oidc_views import EntraAuthenticateView, EntraCallbackView, EntraLogoutView
+
+urlpatterns = [
+    path("authenticate/", EntraAuthenticateView.as_view(), name="oidc_authentication_init"),
+    path("callback/", EntraCallbackView.as_view(), name="oidc_authentication_callback"),
+    path("logout/", EntraLogoutView.as_view(), name="oidc_logout"),
+]

@@ -1,0 +1,167 @@
+"""The sign-in pipeline: small steps that run after the ID token has been verified.
+
+The steps are named by dotted path in ``settings.KEYFAX_SIGN_IN_PIPELINE`` (as social-core's
+``SOCIAL_AUTH_PIPELINE``), so other apps add steps without ``accounts`` importing them. Each
+step takes the :class:`SignInContext`, may fill it in, and refuses by raising
+:class:`SignInRefused`. The whole pipeline runs in one transaction: a refusal part-way leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from accounts.models import EntraIdentity, User
+from accounts.refusals import Reason, SignInRefused
+from accounts.sso_config import SsoConfig
+
+Step = Callable[["SignInContext"], None]
+
+
+@dataclass
+class SignInContext:
+    request: HttpRequest
+    claims: dict[str, Any]
+    config: SsoConfig
+    identity: EntraIdentity | None = None
+    user: User | None = None
+    created: bool = False
+    notes: dict[str, Any] = field(default_factory=dict)  # added to the sign-in audit event
+
+    @property
+    def tenant_id(self) -> str:
+        return str(self.claims["tid"]).lower()
+
+    @property
+    def object_id(self) -> str:
+        return str(self.claims["oid"]).lower()
+
+    @property
+    def roles(self) -> list[str]:
+        """App-role values; anything but a list of strings counts as no roles."""
+        roles = self.claims.get("roles")
+        if not isinstance(roles, list):
+            return []
+        return [role for role in roles if isinstance(role, str)]
+
+    @property
+    def groups(self) -> list[str]:
+        groups = self.claims.get("groups")
+        if not isinstance(groups, list):
+            return []
+        return [group for group in groups if isinstance(group, str)]
+
+
+@cache
+def _load_step(path: str) -> Step:
+    return import_string(path)
+
+
+def run_pipeline(context: SignInContext) -> User:
+    with transaction.atomic():
+        for path in settings.KEYFAX_SIGN_IN_PIPELINE:
+            _load_step(path)(context)
+    if context.user is None:
+        raise SignInRefused(Reason.ENTRA_ERROR, {"pipeline": "no user"})
+    return context.user
+
+
+# --- the steps ---------------------------------------------------------------------------
+
+
+def require_sso_enabled(context: SignInContext) -> None:
+    """SSO may have been switched off between the redirect to Entra and the callback."""
+    if not context.config.ready:
+        raise SignInRefused(Reason.SSO_NOT_CONFIGURED)
+
+
+def find_person(context: SignInContext) -> None:
+    """Find the person by (tid, oid) and nothing else: never by email, UPN or username."""
+    context.identity = (
+        EntraIdentity.objects.select_related("user")
+        .filter(tenant_id=context.tenant_id, object_id=context.object_id)
+        .first()
+    )
+    if context.identity is not None:
+        context.user = context.identity.user
+
+
+def provision_or_update_user(context: SignInContext) -> None:
+    """Create the user on a first sign-in; refresh the display fields on every sign-in."""
+    claims = context.claims
+    if context.identity is None:
+        try:
+            with transaction.atomic():
+                _provision(context)
+        except IntegrityError:
+            # Another request provisioned the same person a moment ago: use that one.
+            find_person(context)
+            if context.identity is None:
+                raise
+    user, identity = context.user, context.identity
+    user.first_name = _text(claims.get("given_name"), 150) or user.first_name
+    user.last_name = _text(claims.get("family_name"), 150) or user.last_name
+    if not (claims.get("given_name") or claims.get("family_name")) and claims.get("name"):
+        user.first_name, _, user.last_name = _text(claims["name"], 300).partition(" ")
+        user.first_name, user.last_name = user.first_name[:150], user.last_name[:150]
+    user.email = _text(claims.get("email"), 254)
+    user.last_login = timezone.now()
+    user.save(update_fields=["first_name", "last_name", "email", "last_login"])
+    identity.upn = _text(claims.get("preferred_username") or claims.get("upn"), 255)
+    identity.email = user.email
+    identity.display_name = _text(claims.get("name"), 255)
+    identity.roles = context.roles
+    identity.groups = context.groups
+    identity.last_sign_in_at = timezone.now()
+    identity.save()
+
+
+def require_active_user(context: SignInContext) -> None:
+    if not context.user.is_active:
+        raise SignInRefused(Reason.ACCOUNT_DISABLED, {"user_id": context.user.pk})
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+_USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
+
+
+def _text(value: object, limit: int) -> str:
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _provision(context: SignInContext) -> None:
+    user = User(username=_free_username(context))
+    user.set_unusable_password()
+    user.save()
+    context.identity = EntraIdentity.objects.create(
+        user=user,
+        tenant_id=uuid.UUID(context.tenant_id),
+        object_id=uuid.UUID(context.object_id),
+    )
+    context.user = user
+    context.created = True
+
+
+def _free_username(context: SignInContext) -> str:
+    """A readable, unique username. It is display data: nothing is ever matched on it."""
+    claims = context.claims
+    base = _text(claims.get("preferred_username") or claims.get("upn"), 120)
+    base = _USERNAME_UNSAFE.sub("", base) or context.object_id
+    candidates = [base, f"{base}.{context.object_id[:8]}", context.object_id]
+    taken = set(User.objects.filter(username__in=candidates).values_list("username", flat=True))
+    for candidate in candidates:
+        if candidate not in taken:
+            return candidate
+    raise SignInRefused(Reason.ENTRA_ERROR, {"provision": "no free username"})

@@ -1,0 +1,129 @@
+"""Why a sign-in was refused: one typed reason, shown to the person and written to the audit log.
+
+Every refusal in the sign-in flow raises :class:`SignInRefused` with a :class:`Reason`. The
+reason's code is what the audit log and IT see; its title and advice are what the person sees.
+Details attached to a refusal are for the audit log only and never carry tokens, codes or
+secrets.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+_TRY_AGAIN = "Go back to the sign-in page and try again."
+_TELL_IT = (
+    "Please try again. If it happens again, contact your IT service desk and quote the "
+    "reference below."
+)
+_UNTRUSTED = "Microsoft Entra ID's answer could not be trusted, so you have not been signed in."
+
+
+class Reason(StrEnum):
+    # The sign-in request itself
+    SSO_NOT_CONFIGURED = "sso_not_configured"
+    ENTRA_UNREACHABLE = "entra_unreachable"
+    DISCOVERY_INVALID = "discovery_invalid"
+    UNKNOWN_STATE = "unknown_state"
+    STATE_EXPIRED = "state_expired"
+    MISSING_CODE = "missing_code"
+    # Entra said no
+    NOT_ASSIGNED = "not_assigned"
+    ACCESS_DENIED = "access_denied"
+    ENTRA_ERROR = "entra_error"
+    CODE_REJECTED = "code_rejected"
+    # The ID token
+    TOKEN_MISSING = "token_missing"
+    TOKEN_MALFORMED = "token_malformed"
+    TOKEN_ALGORITHM = "token_algorithm"
+    TOKEN_KEY_HEADER = "token_key_header"
+    TOKEN_KEY_UNKNOWN = "token_key_unknown"
+    TOKEN_SIGNATURE = "token_signature"
+    TOKEN_ISSUER = "token_issuer"
+    TOKEN_AUDIENCE = "token_audience"
+    TOKEN_TENANT = "token_tenant"
+    TOKEN_VERSION = "token_version"
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_NOT_YET_VALID = "token_not_yet_valid"
+    TOKEN_ISSUED_IN_FUTURE = "token_issued_in_future"
+    TOKEN_CLAIM_MISSING = "token_claim_missing"
+    TOKEN_CLAIM_INVALID = "token_claim_invalid"
+    NONCE_MISMATCH = "nonce_mismatch"
+    # The person
+    ACCOUNT_DISABLED = "account_disabled"
+
+    @property
+    def title(self) -> str:
+        return _TITLES.get(self, "We could not sign you in")
+
+    @property
+    def advice(self) -> str:
+        return _ADVICE.get(self, _TELL_IT)
+
+    @property
+    def explanation(self) -> str:
+        return _EXPLANATIONS.get(self, _UNTRUSTED)
+
+    @property
+    def http_status(self) -> int:
+        if self in {Reason.ENTRA_UNREACHABLE, Reason.DISCOVERY_INVALID}:
+            return 503
+        if self is Reason.SSO_NOT_CONFIGURED:
+            return 404
+        return 403
+
+
+_TITLES = {
+    Reason.SSO_NOT_CONFIGURED: "Microsoft sign-in is not switched on",
+    Reason.ENTRA_UNREACHABLE: "Microsoft Entra ID is not answering",
+    Reason.DISCOVERY_INVALID: "Microsoft Entra ID is not set up correctly",
+    Reason.UNKNOWN_STATE: "This sign-in link has expired or was already used",
+    Reason.STATE_EXPIRED: "This sign-in took too long",
+    Reason.MISSING_CODE: "The sign-in did not finish",
+    Reason.NOT_ASSIGNED: "You do not have access to Keyfax",
+    Reason.ACCESS_DENIED: "The sign-in was cancelled",
+    Reason.ENTRA_ERROR: "Microsoft Entra ID could not sign you in",
+    Reason.CODE_REJECTED: "Microsoft Entra ID did not accept the sign-in",
+    Reason.ACCOUNT_DISABLED: "Your Keyfax account is disabled",
+}
+
+_EXPLANATIONS = {
+    Reason.SSO_NOT_CONFIGURED: "Signing in with Microsoft is not enabled on this Keyfax site.",
+    Reason.ENTRA_UNREACHABLE: "Keyfax could not reach Microsoft Entra ID in time.",
+    Reason.DISCOVERY_INVALID: "Keyfax could not read Microsoft Entra ID's configuration.",
+    Reason.UNKNOWN_STATE: (
+        "Keyfax did not start this sign-in in this browser, or it has already been completed."
+    ),
+    Reason.STATE_EXPIRED: "The sign-in was started too long ago.",
+    Reason.MISSING_CODE: "Microsoft Entra ID sent you back without completing the sign-in.",
+    Reason.NOT_ASSIGNED: (
+        "Your Microsoft account is not assigned to the Keyfax application in Entra ID."
+    ),
+    Reason.ACCESS_DENIED: "The sign-in was cancelled or declined at Microsoft.",
+    Reason.ENTRA_ERROR: "Microsoft Entra ID reported an error during the sign-in.",
+    Reason.CODE_REJECTED: "Microsoft Entra ID refused to complete the sign-in.",
+    Reason.ACCOUNT_DISABLED: "Your Keyfax account has been disabled by an administrator.",
+}
+
+_ADVICE = {
+    Reason.SSO_NOT_CONFIGURED: "Use the sign-in page, or ask IT which sign-in this site uses.",
+    Reason.ENTRA_UNREACHABLE: "Wait a minute and try again. If it persists, contact IT.",
+    Reason.UNKNOWN_STATE: _TRY_AGAIN,
+    Reason.STATE_EXPIRED: _TRY_AGAIN,
+    Reason.MISSING_CODE: _TRY_AGAIN,
+    Reason.NOT_ASSIGNED: (
+        "Ask your IT service desk to assign you a Keyfax role in Microsoft Entra ID."
+    ),
+    Reason.ACCESS_DENIED: _TRY_AGAIN,
+    Reason.CODE_REJECTED: _TRY_AGAIN,
+    Reason.ACCOUNT_DISABLED: "Contact your Keyfax administrator.",
+}
+
+
+class SignInRefused(Exception):
+    """A sign-in step said no. ``detail`` goes to the audit log, never to the page."""
+
+    def __init__(self, reason: Reason, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.detail = detail or {}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AdminToolsConfig(AppConfig):
+    name = "admin_tools"
+    verbose_name = "Keyfax Administration Tool"

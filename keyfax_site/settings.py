@@ -1,0 +1,190 @@
+"""Django settings for Keyfax SSO.
+
+Every value comes from the environment (``.env`` is read when present) through
+django-environ; the variables are documented in ``.env.example`` and DESIGN.md.
+The SSO settings are kept raw here and interpreted, once per use, by
+``accounts.sso_config`` so that ``manage.py check`` can report each mistake.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A strict boolean: a typo is an error, not a silent ``False``."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+DEBUG = env_bool("DEBUG", True)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured("SECRET_KEY must be set (32+ characters) when DEBUG is off")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "guardian",
+    "audit",
+    "accounts",
+    "permissions",
+    "admin_tools",
+    "staff_portal",
+]
+
+MIDDLEWARE = [
+    "keyfax_site.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "keyfax_site.urls"
+WSGI_APPLICATION = "keyfax_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://keyfax")}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.EntraOIDCBackend",
+    "accounts.backends.LocalPasswordBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "accounts:signed-out"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"  # the OIDC callback is a top-level GET redirect from Entra
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+
+# --- Microsoft Entra ID (raw values; see accounts.sso_config) ------------------------------
+ENTRA_AUTHORITY = env.str("ENTRA_AUTHORITY", default="https://login.microsoftonline.com")
+ENTRA_TENANT_ID = env.str("ENTRA_TENANT_ID", default="")
+ENTRA_CLIENT_ID = env.str("ENTRA_CLIENT_ID", default="")
+ENTRA_CLIENT_SECRET = env.str("ENTRA_CLIENT_SECRET", default="")
+ENTRA_GRAPH_URL = env.str("ENTRA_GRAPH_URL", default="https://graph.microsoft.com")
+ENTRA_HTTP_TIMEOUT = env.float("ENTRA_HTTP_TIMEOUT", default=5.0)
+
+_DEFAULT_MODE = "authentication" if ENTRA_TENANT_ID else "off"
+KEYFAX_SSO_ADMIN_TOOL = env.str("KEYFAX_SSO_ADMIN_TOOL", default=_DEFAULT_MODE)
+KEYFAX_SSO_WEB_STAFF = env.str("KEYFAX_SSO_WEB_STAFF", default=_DEFAULT_MODE)
+KEYFAX_SSO_ACCESS_ROLES = env.list("KEYFAX_SSO_ACCESS_ROLES", default=[])
+KEYFAX_WEB_STAFF_PUBLIC = env_bool("KEYFAX_WEB_STAFF_PUBLIC", True)
+_SSO_ON = any(mode != "off" for mode in (KEYFAX_SSO_ADMIN_TOOL, KEYFAX_SSO_WEB_STAFF))
+KEYFAX_LOCAL_LOGIN = env_bool("KEYFAX_LOCAL_LOGIN", not _SSO_ON)
+KEYFAX_REQUIRE_MFA = env.list("KEYFAX_REQUIRE_MFA", default=[])
+KEYFAX_MFA_AUTH_CONTEXT = env.str("KEYFAX_MFA_AUTH_CONTEXT", default="c1")
+
+# Password sign-in throttle (per username and per client address).
+KEYFAX_LOGIN_ATTEMPTS = env.int("KEYFAX_LOGIN_ATTEMPTS", default=5)
+KEYFAX_LOGIN_LOCKOUT_SECONDS = env.int("KEYFAX_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+
+# The sign-in callback, as small named steps (DESIGN.md, "Apps and where things live").
+KEYFAX_SIGN_IN_PIPELINE = [
+    "accounts.pipeline.require_sso_enabled",
+    "accounts.pipeline.find_person",
+    "accounts.pipeline.provision_or_update_user",
+    "accounts.pipeline.require_active_user",
+]
+
+# --- mozilla-django-oidc: endpoints and keys are discovered, not configured ----------------
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid profile email"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_PKCE_CODE_VERIFIER_SIZE = 64
+OIDC_STATE_SIZE = 32
+OIDC_NONCE_SIZE = 32
+OIDC_MAX_STATES = 10
+OIDC_STORE_ID_TOKEN = False
+OIDC_STORE_ACCESS_TOKEN = False
+OIDC_REDIRECT_REQUIRE_HTTPS = not DEBUG
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc_views.EntraAuthenticateView"
+OIDC_CALLBACK_CLASS = "accounts.oidc_views.EntraCallbackView"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "keyfax.audit": {"level": "INFO"},
+    },
+}

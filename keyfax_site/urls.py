@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from keyfax_site import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("oidc/", include("accounts.oidc_urls")),
+    path("admin-tools/", include("admin_tools.urls")),
+    path("staff/", include("staff_portal.urls")),
+    # Django admin signs people in through the Keyfax sign-in page (SSO, throttled passwords).
+    path("django-admin/login/", views.admin_login, name="admin-login"),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "accounts.views.permission_denied"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StaffPortalConfig(AppConfig):
+    name = "staff_portal"
+    verbose_name = "Keyfax Web Staff"
