@@ -34,6 +34,7 @@ def login(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form is None:
+            _record_password_refusal(request, request.POST.get("username", ""), "password_off")
             status = 403
         elif form.is_valid():
             user, error = _password_sign_in(request, form.cleaned_data)
@@ -75,7 +76,7 @@ def _password_sign_in(request: HttpRequest, data: dict) -> tuple[object | None, 
 def _record_password_refusal(request: HttpRequest, username: str, reason: str) -> None:
     record(
         Action.SIGN_IN, outcome=Outcome.REFUSED, request=request, reason=reason,
-        subject=f"username:{username[:150]}", detail={"method": "password"},
+        subject=f"username:{str(username)[:150]}", detail={"method": "password"},
     )
 
 

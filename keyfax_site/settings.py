@@ -94,6 +94,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://keyfax")}
 
 AUTH_USER_MODEL = "accounts.User"
+ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user row; we grant nothing anonymously
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.EntraOIDCBackend",
     "accounts.backends.LocalPasswordBackend",
@@ -119,6 +120,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # the OIDC callback is a top-level GET redirect from Entra

@@ -1,8 +1,9 @@
 """The tenant's signing keys, cached per ``kid``.
 
 Entra rolls keys without notice. We follow Microsoft's guidance: look a ``kid`` up in the
-cache; on an unknown ``kid`` refetch the JWKS, but at most once per refresh interval (five
-minutes by default), and keep the last good set when a fetch fails.
+cache; on an unknown ``kid`` refetch the JWKS, but at most once per interval (five minutes by
+default) so a stream of made-up ``kid``s cannot hammer Entra; keep the last good set when a
+fetch fails; and refresh the whole set daily.
 """
 
 from __future__ import annotations
@@ -28,19 +29,20 @@ class KeySet:
         self.timeout = timeout
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
+        self._unknown_kid_refetch_at: float | None = None
         self._lock = threading.Lock()
 
     def key_for(self, kid: str) -> jwt.PyJWK | None:
         """The key with this ``kid``, refetching the set once if it is unknown and allowed."""
         with self._lock:
-            if self._stale(FULL_REFRESH_SECONDS) or (
-                kid not in self._keys and self._stale(_min_refresh_seconds())
+            if _older_than(self._fetched_at, FULL_REFRESH_SECONDS):
+                self._refresh()
+            elif kid not in self._keys and _older_than(
+                self._unknown_kid_refetch_at, _min_refresh_seconds()
             ):
+                self._unknown_kid_refetch_at = time.monotonic()
                 self._refresh()
             return self._keys.get(kid)
-
-    def _stale(self, seconds: float) -> bool:
-        return self._fetched_at is None or time.monotonic() - self._fetched_at >= seconds
 
     def _refresh(self) -> None:
         try:
@@ -48,10 +50,10 @@ class KeySet:
         except SignInRefused:
             if not self._keys:
                 raise
-            # Keep the last good set; try again after the minimum interval.
-            self._fetched_at = time.monotonic()
-            return
-        self._keys = _usable_keys(document)
+            return  # keep the last good set
+        keys = _usable_keys(document)
+        if keys or not self._keys:  # an empty or garbled set never replaces a good one
+            self._keys = keys
         self._fetched_at = time.monotonic()
 
 
@@ -74,6 +76,10 @@ def _usable_keys(document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
         except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
             continue
     return keys
+
+
+def _older_than(moment: float | None, seconds: float) -> bool:
+    return moment is None or time.monotonic() - moment >= seconds
 
 
 def _min_refresh_seconds() -> float:

@@ -1,0 +1,35 @@
+# Keyfax SSO. The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+EMULATOR_PORT ?= 8001
+
+.PHONY: run test lint install clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check ".[test]"
+	touch $@
+
+tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json
+	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
+
+install: $(BIN)/.installed
+
+## Run the site on http://127.0.0.1:$(PORT) with the development Entra emulator.
+run: $(BIN)/.installed
+	$(BIN)/python -m keyfax_site.devserver --port $(PORT) --emulator-port $(EMULATOR_PORT)
+
+## Lint and run the whole test suite (SQLite, or DATABASE_URL when set).
+test: $(BIN)/.installed tests/interop/node_modules/.package-lock.json
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) tests/interop/node_modules

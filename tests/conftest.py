@@ -1,0 +1,72 @@
+"""Shared fixtures: fast hashing, fresh Entra caches, the Entra emulator and a browser."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from accounts.entra import discovery, keys
+from tests.tokens import CLIENT_ID, CLIENT_SECRET, TENANT_ID
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_entra_caches():
+    discovery.clear_cache()
+    keys.clear_cache()
+    yield
+    discovery.clear_cache()
+    keys.clear_cache()
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """The project's Entra emulator, serving over real HTTP on a free loopback port."""
+    from accounts.emulator import EntraEmulator, load_people
+
+    emu = EntraEmulator(
+        tenant_id=TENANT_ID, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+        people=load_people(), host="127.0.0.1", port=0, quiet=True,
+    ).start()
+    yield emu
+    emu.stop()
+
+
+def point_site_at(settings, authority: str, *, mode: str = "authentication") -> None:
+    settings.ENTRA_AUTHORITY = authority
+    settings.ENTRA_GRAPH_URL = authority
+    settings.ENTRA_TENANT_ID = TENANT_ID
+    settings.ENTRA_CLIENT_ID = CLIENT_ID
+    settings.ENTRA_CLIENT_SECRET = CLIENT_SECRET
+    settings.KEYFAX_SSO_ADMIN_TOOL = mode
+    settings.KEYFAX_SSO_WEB_STAFF = mode
+    settings.KEYFAX_LOCAL_LOGIN = False
+    settings.ENTRA_HTTP_TIMEOUT = 2.0
+
+
+def _reset(emu) -> None:
+    emu.id_token_hook = None
+    emu.token_error = None
+    emu.graph_mode = "ok"
+    emu.reset_counts()
+
+
+@pytest.fixture
+def entra(emulator, settings, live_server):
+    """The site (on a live server) signing in against the emulator."""
+    point_site_at(settings, emulator.base_url)
+    _reset(emulator)
+    yield emulator
+    _reset(emulator)
+
+
+@pytest.fixture
+def browser(live_server):
+    from tests.browser import Browser
+
+    with requests.Session() as session:
+        yield Browser(session, live_server.url)
