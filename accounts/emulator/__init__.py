@@ -1,0 +1,12 @@
+"""A development imitation of Microsoft Entra ID (v2 endpoints, one tenant).
+
+Plain WSGI on ``wsgiref``; no Django. Used by ``manage.py entra_emulator`` and by the tests::
+
+    emu = EntraEmulator(tenant_id=..., client_id=..., client_secret=..., people=load_people())
+    emu.start()  # emu.base_url is both ENTRA_AUTHORITY and ENTRA_GRAPH_URL
+"""
+
+from .people import PeopleFileError, Person, generated_group_ids, load_people
+from .server import EntraEmulator
+
+__all__ = ["EntraEmulator", "PeopleFileError", "Person", "generated_group_ids", "load_people"]
