@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 TENANT_ID = "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-CLIENT_SECRET = "test-client-secret-not-real"  # noqa: S105
+CLIENT_SECRET = "test-client-secret-not-real"
 
 
 def new_rsa_key() -> rsa.RSAPrivateKey:
