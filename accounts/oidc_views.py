@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import auth
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -21,6 +22,7 @@ from mozilla_django_oidc.views import (
 
 from accounts.backends import aadsts_code
 from accounts.entra.discovery import provider_metadata
+from accounts.pipeline import SignInContext
 from accounts.refusals import Reason, SignInRefused
 from accounts.sign_in_pages import refusal_response
 from accounts.sso_config import sso_config
@@ -92,27 +94,32 @@ class EntraCallbackView(OIDCAuthenticationCallbackView):
 
     def _signed_in(self, request: HttpRequest, user: Any) -> HttpResponse:
         next_url = safe_next(request, request.session.get("oidc_login_next"))
-        auth.login(request, user)  # a new session key: no fixation
         context = request.keyfax_sign_in
-        request.session[SIGN_IN_METHOD] = "entra"
-        if isinstance(context.claims.get("sid"), str):
-            request.session[ENTRA_SID] = context.claims["sid"][:100]
-        record(
-            Action.SIGN_IN,
-            request=request,
-            actor=user,
-            tenant_id=context.tenant_id,
-            object_id=context.object_id,
-            subject=f"user:{user.pk}",
-            detail={
-                "method": "entra",
-                "provisioned": context.created,
-                "roles": context.roles,
-                "groups": len(context.groups),
-                **context.notes,
-            },
-        )
+        with transaction.atomic():  # the session and its audit event stand or fall together
+            auth.login(request, user)  # a new session key: no fixation
+            request.session[SIGN_IN_METHOD] = "entra"
+            if isinstance(context.claims.get("sid"), str):
+                request.session[ENTRA_SID] = context.claims["sid"][:100]
+            _record_sign_in(request, user, context)
         return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+
+
+def _record_sign_in(request: HttpRequest, user: Any, context: SignInContext) -> None:
+    record(
+        Action.SIGN_IN,
+        request=request,
+        actor=user,
+        tenant_id=context.tenant_id,
+        object_id=context.object_id,
+        subject=f"user:{user.pk}",
+        detail={
+            "method": "entra",
+            "provisioned": context.created,
+            "roles": context.roles,
+            "groups": len(context.groups),
+            **context.notes,
+        },
+    )
 
 
 def _pop_pending_sign_in(request: HttpRequest, state: object) -> dict[str, Any]:
@@ -120,9 +127,8 @@ def _pop_pending_sign_in(request: HttpRequest, state: object) -> dict[str, Any]:
     states = request.session.get("oidc_states")
     if not isinstance(state, str) or not isinstance(states, dict) or state not in states:
         raise SignInRefused(Reason.UNKNOWN_STATE)
-    pending = states.pop(state)
+    pending = states.pop(state)  # saved with the response; the code is single-use anyway
     request.session.modified = True
-    request.session.save()
     if not isinstance(pending, dict):
         raise SignInRefused(Reason.UNKNOWN_STATE)
     if time.time() - float(pending.get("added_on", 0)) > STATE_MAX_AGE_SECONDS:

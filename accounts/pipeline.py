@@ -88,13 +88,13 @@ def require_sso_enabled(context: SignInContext) -> None:
 
 def find_person(context: SignInContext) -> None:
     """Find the person by (tid, oid) and nothing else: never by email, UPN or username."""
-    context.identity = (
-        EntraIdentity.objects.select_related("user")
-        .filter(tenant_id=context.tenant_id, object_id=context.object_id)
-        .first()
-    )
-    if context.identity is not None:
-        context.user = context.identity.user
+    try:
+        context.identity = EntraIdentity.objects.select_related("user").get(
+            tenant_id=context.tenant_id, object_id=context.object_id
+        )
+    except EntraIdentity.DoesNotExist:
+        return
+    context.user = context.identity.user
 
 
 def provision_or_update_user(context: SignInContext) -> None:
@@ -108,18 +108,11 @@ def provision_or_update_user(context: SignInContext) -> None:
             # Another request provisioned the same person a moment ago: use that one.
             find_person(context)
             if context.identity is None:
-                raise
-    user, identity = context.user, context.identity
-    user.first_name = _text(claims.get("given_name"), 150) or user.first_name
-    user.last_name = _text(claims.get("family_name"), 150) or user.last_name
-    if not (claims.get("given_name") or claims.get("family_name")) and claims.get("name"):
-        user.first_name, _, user.last_name = _text(claims["name"], 300).partition(" ")
-        user.first_name, user.last_name = user.first_name[:150], user.last_name[:150]
-    user.email = _text(claims.get("email"), 254)
-    user.last_login = timezone.now()
-    user.save(update_fields=["first_name", "last_name", "email", "last_login"])
+                raise SignInRefused(Reason.ENTRA_ERROR, {"provision": "conflict"}) from None
+    _refresh_display_fields(context.user, claims)
+    identity = context.identity
     identity.upn = _text(claims.get("preferred_username") or claims.get("upn"), 255)
-    identity.email = user.email
+    identity.email = context.user.email
     identity.display_name = _text(claims.get("name"), 255)
     identity.roles = context.roles
     identity.groups = context.groups
@@ -139,6 +132,20 @@ _USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 
 def _text(value: object, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _refresh_display_fields(user: User, claims: dict[str, Any]) -> None:
+    """Name and email follow Entra; saved only when they changed (last_login is Django's)."""
+    first, last = _text(claims.get("given_name"), 150), _text(claims.get("family_name"), 150)
+    if not (first or last):
+        first, _, last = _text(claims.get("name"), 300).partition(" ")
+    fields = {"first_name": first[:150], "last_name": last[:150],
+              "email": _text(claims.get("email"), 254)}
+    changed = [name for name, value in fields.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, fields[name])
+    if changed:
+        user.save(update_fields=changed)
 
 
 def _provision(context: SignInContext) -> None:

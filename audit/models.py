@@ -21,14 +21,27 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class Action(models.TextChoices):
+    """The event catalogue (docs/audit.md)."""
+
     SIGN_IN = "sign_in", "Sign-in"
     SIGN_OUT = "sign_out", "Sign-out"
+    PERMISSIONS_SYNCED = "permissions_synced", "Permissions synced from Entra ID"
+    PERMISSION_CHANGED = "permission_changed", "Permission changed"
+    LOCKED_EDIT_REFUSED = "locked_edit_refused", "Edit of an Entra-managed permission refused"
     USER_CREATED = "user_created", "User created"
+    USER_CHANGED = "user_changed", "User changed"
+    USER_DISABLED = "user_disabled", "User disabled"
+    USER_ENABLED = "user_enabled", "User enabled"
+    ROLE_MAPPING_CHANGED = "role_mapping_changed", "Role mapping changed"
+    SETTINGS_SEEN = "settings_seen", "SSO settings seen at start-up"
+    SCIM_CHANGE = "scim_change", "SCIM provisioning change"
+    AUDIT_PRUNED = "audit_pruned", "Audit events pruned"
 
 
 class Outcome(models.TextChoices):
     SUCCESS = "success", "Success"
     REFUSED = "refused", "Refused"
+    FAILURE = "failure", "Failure"
 
 
 class AuditEvent(models.Model):

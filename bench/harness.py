@@ -1,6 +1,6 @@
 """Shared pieces for the benchmarks: an emulator in this process and the site in another.
 
-The site runs as a real server (``manage.py runserver --noreload``) on a fresh SQLite file,
+The site runs as a real server (gunicorn, as in production) on a fresh SQLite file,
 so a benchmark measures the whole stack over HTTP, as a browser would see it.
 """
 
@@ -44,12 +44,39 @@ def emulator() -> Iterator[EntraEmulator]:
         emu.stop()
 
 
-def site_environment(emu: EntraEmulator, **extra: str) -> dict[str, str]:
+@contextmanager
+def emulator_process(port: int) -> Iterator[str]:
+    """The emulator in its own process, as ``make run`` starts it; yields its base URL.
+
+    Throughput is measured this way so the emulator does not share a GIL with the client.
+    """
+    env = {**os.environ, "DEBUG": "true", "ENTRA_TENANT_ID": TENANT_ID,
+           "ENTRA_CLIENT_ID": CLIENT_ID, "ENTRA_CLIENT_SECRET": CLIENT_SECRET}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "entra_emulator", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/{TENANT_ID}/v2.0/.well-known/openid-configuration")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def site_environment(authority: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
-        "DEBUG": "true",
-        "ENTRA_AUTHORITY": emu.base_url,
-        "ENTRA_GRAPH_URL": emu.base_url,
+        # Production-like: DEBUG off (plain http on loopback, so cookies are not "secure").
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SILENCED_SYSTEM_CHECKS": "keyfax.E006,keyfax.W001,keyfax.W002",
+        "ENTRA_AUTHORITY": authority,
+        "ENTRA_GRAPH_URL": authority,
         "ENTRA_TENANT_ID": TENANT_ID,
         "ENTRA_CLIENT_ID": CLIENT_ID,
         "ENTRA_CLIENT_SECRET": CLIENT_SECRET,
@@ -71,8 +98,10 @@ def site(env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env,
                        check=True)
         port = free_port()
+        # gunicorn, as in production (docs/deployment.md): persistent workers and connections.
         server = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            [sys.executable, "-m", "gunicorn", "keyfax_site.wsgi", "--bind",
+             f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
