@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -160,3 +161,16 @@ def test_sign_in_is_refused_when_sso_is_off(entra, browser, settings):
     settings.KEYFAX_SSO_ADMIN_TOOL = "off"
     settings.KEYFAX_SSO_WEB_STAFF = "off"
     assert_refused_page(browser.get("/oidc/authenticate/"), "sso_not_configured", status=404)
+
+
+def test_a_token_endpoint_that_hangs_gives_the_clear_page(entra, browser, settings):
+    browser.start_sign_in()  # discovery is now cached
+    settings.ENTRA_HTTP_TIMEOUT = 0.5
+    entra.id_token_hook = lambda header, claims: time.sleep(2)  # Entra stalls mid-answer
+
+    response = browser.sign_in(ADMIN["oid"])
+
+    assert_refused_page(response, "entra_unreachable", status=503)
+    assert last_sign_in_event().detail == {
+        "method": "entra", "fetching": "token", "error": "ReadTimeout",
+    }
