@@ -10,26 +10,35 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.oidc_views import SIGN_IN_METHOD
+from accounts.oidc_views import ADMITTED_ELEMENTS, SIGN_IN_METHOD
 from accounts.sso_config import Element, sso_config
 
 
 def session_admits(request: HttpRequest, element: Element) -> bool:
     """Whether this signed-in session may use ``element`` under its current mode.
 
-    An element with SSO admits Entra sign-ins, and password sign-ins of local break-glass
-    accounts only while ``KEYFAX_LOCAL_LOGIN`` is on; an element with SSO off admits
-    password sign-ins only. A public-facing Web Staff (``KEYFAX_WEB_STAFF_PUBLIC``) with SSO
-    on admits Entra sign-ins only: no password is accepted from the internet.
+    An element with SSO admits Entra sign-ins that were admitted to it at sign-in (an access
+    role, permissions from Entra, the step-up it requires), and password sign-ins of local
+    break-glass accounts only while ``KEYFAX_LOCAL_LOGIN`` is on; an element with SSO off
+    admits password sign-ins only. A public-facing Web Staff (``KEYFAX_WEB_STAFF_PUBLIC``)
+    with SSO on admits Entra sign-ins only: no password is accepted from the internet.
     """
     config = sso_config()
     method = request.session.get(SIGN_IN_METHOD, "password")
     if config.mode_for(element).uses_sso:
         if method == "entra":
-            return True
+            return element.value in entra_admitted(request)
         public = element is Element.WEB_STAFF and config.web_staff_public
         return method == "password" and config.local_login and not public
     return method == "password"
+
+
+def entra_admitted(request: HttpRequest) -> set[str]:
+    """The elements the session's Entra sign-in was admitted to."""
+    admitted = request.session.get(ADMITTED_ELEMENTS)
+    return {value for value in admitted if isinstance(value, str)} if isinstance(
+        admitted, list
+    ) else set()
 
 
 def element_required(element: Element) -> Callable:
@@ -41,12 +50,15 @@ def element_required(element: Element) -> Callable:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not session_admits(request, element):
-                context = {
-                    "element": element,
-                    "mode": sso_config().mode_for(element),
-                    "next": request.get_full_path(),
-                }
-                return render(request, "accounts/wrong_sign_in.html", context, status=403)
+                mode = sso_config().mode_for(element)
+                context = {"element": element, "mode": mode, "next": request.get_full_path()}
+                entra = request.session.get(SIGN_IN_METHOD) == "entra"
+                template = (
+                    "accounts/element_not_admitted.html"
+                    if entra and mode.uses_sso
+                    else "accounts/wrong_sign_in.html"
+                )
+                return render(request, template, context, status=403)
             return view(request, *args, **kwargs)
 
         return wrapped

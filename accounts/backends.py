@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from accounts.entra.discovery import ProviderMetadata, provider_metadata
+from accounts.entra.graph import resolve_groups_overage
 from accounts.entra.http import json_object, post_form
 from accounts.entra.id_token import verify_id_token
 from accounts.entra.keys import key_set
@@ -100,6 +101,8 @@ class EntraOIDCBackend(OIDCAuthenticationBackend):
 
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict) -> Any:
         context = SignInContext(request=self.request, claims=payload, config=self.config)
+        # Network before the pipeline's transaction: no database lock is held while Graph answers.
+        resolve_groups_overage(context, self.metadata)
         user = run_pipeline(context)
         self.request.keyfax_sign_in = context
         return user

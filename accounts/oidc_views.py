@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import auth
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import View
 from mozilla_django_oidc.views import (
@@ -25,13 +26,16 @@ from accounts.entra.discovery import provider_metadata
 from accounts.pipeline import SignInContext
 from accounts.refusals import Reason, SignInRefused
 from accounts.sign_in_pages import refusal_response
-from accounts.sso_config import sso_config
+from accounts.sso_config import Element, SsoConfig, sso_config
 from audit.models import Action
 from audit.services import record
 
 STATE_MAX_AGE_SECONDS = 10 * 60
 SIGN_IN_METHOD = "keyfax_sign_in_method"
 ENTRA_SID = "keyfax_entra_sid"
+ADMITTED_ELEMENTS = "keyfax_admitted_elements"  # the elements this Entra sign-in admits
+# URL namespaces of the portals, so a sign-in's ``next`` tells which element it is for.
+ELEMENT_NAMESPACES = {"admin_tools": Element.ADMIN_TOOL, "staff_portal": Element.WEB_STAFF}
 
 
 def safe_next(request: HttpRequest, candidate: object) -> str | None:
@@ -68,6 +72,46 @@ class EntraAuthenticateView(OIDCAuthenticationRequestView):
         )
         return response
 
+    def get_extra_params(self, request: HttpRequest) -> dict[str, str]:
+        """Ask for the Conditional Access authentication context when the sign-in needs it."""
+        target = element_for_path(safe_next(request, request.GET.get("next")))
+        context_id = step_up_context(sso_config(), target)
+        if context_id is None:
+            return {}
+        claims = {"id_token": {"acrs": {"essential": True, "value": context_id}}}
+        return {"claims": json.dumps(claims, separators=(",", ":"))}
+
+
+def element_for_path(path: str | None) -> Element | None:
+    """The element a local path belongs to (by its URL namespace), or ``None``."""
+    if not path:
+        return None
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return None
+    return next((ELEMENT_NAMESPACES[n] for n in match.namespaces if n in ELEMENT_NAMESPACES), None)
+
+
+def sign_in_target(request: HttpRequest) -> Element | None:
+    """The element the sign-in in progress is for (from its ``next``), or ``None``."""
+    return element_for_path(safe_next(request, request.session.get("oidc_login_next")))
+
+
+def step_up_context(config: SsoConfig, target: Element | None) -> str | None:
+    """The authentication context to ask Entra for, or ``None``.
+
+    A sign-in for an element listed in ``KEYFAX_REQUIRE_MFA`` asks for it; so does a sign-in
+    with no particular destination while any element requires it (it may be used there).
+    A sign-in for an element that does not require it never forces the extra step.
+    """
+    required = {
+        element for element in Element
+        if element.value in config.require_mfa and config.mode_for(element).uses_sso
+    }
+    wanted = target in required if target is not None else bool(required)
+    return config.mfa_auth_context if wanted else None
+
 
 class EntraCallbackView(OIDCAuthenticationCallbackView):
     """Finish a sign-in; every refusal is a clear page and an audit event, never a 500."""
@@ -90,6 +134,13 @@ class EntraCallbackView(OIDCAuthenticationCallbackView):
         )
         if user is None:
             raise SignInRefused(Reason.ENTRA_ERROR, {"authenticate": "no user"})
+        context = getattr(request, "keyfax_sign_in", None)
+        if context is None:
+            raise SignInRefused(Reason.ENTRA_ERROR, {"authenticate": "no pipeline"})
+        if context.refusal is not None:  # decided by a step whose writes had to stand
+            raise context.refusal
+        if not context.admitted:
+            raise SignInRefused(Reason.NO_ACCESS_ROLE, {"elements": "none admitted"})
         return user
 
     def _signed_in(self, request: HttpRequest, user: Any) -> HttpResponse:
@@ -98,6 +149,7 @@ class EntraCallbackView(OIDCAuthenticationCallbackView):
         with transaction.atomic():  # the session and its audit event stand or fall together
             auth.login(request, user)  # a new session key: no fixation
             request.session[SIGN_IN_METHOD] = "entra"
+            request.session[ADMITTED_ELEMENTS] = sorted(context.admitted)
             if isinstance(context.claims.get("sid"), str):
                 request.session[ENTRA_SID] = context.claims["sid"][:100]
             _record_sign_in(request, user, context)

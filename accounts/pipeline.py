@@ -38,6 +38,14 @@ class SignInContext:
     user: User | None = None
     created: bool = False
     notes: dict[str, Any] = field(default_factory=dict)  # added to the sign-in audit event
+    # Groups read from Microsoft Graph on a groups overage (None: the token's own claim).
+    graph_groups: list[str] | None = None
+    # The elements this sign-in admits (stored in the session) and a refusal decided by a
+    # step that must not roll the pipeline back (e.g. permissions removed by a sync stay
+    # removed when the person is then refused).
+    admitted: set[str] = field(default_factory=set)
+    refusal: SignInRefused | None = None
+    state: dict[str, Any] = field(default_factory=dict)  # working data of other apps' steps
 
     @property
     def tenant_id(self) -> str:
@@ -56,7 +64,15 @@ class SignInContext:
         return [role for role in roles if isinstance(role, str)]
 
     @property
+    def has_groups_overage(self) -> bool:
+        """Entra left ``groups`` out (too many) and pointed at Graph instead."""
+        names = self.claims.get("_claim_names")
+        return isinstance(names, dict) and "groups" in names
+
+    @property
     def groups(self) -> list[str]:
+        if self.graph_groups is not None:
+            return list(self.graph_groups)
         groups = self.claims.get("groups")
         if not isinstance(groups, list):
             return []

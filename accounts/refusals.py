@@ -51,6 +51,11 @@ class Reason(StrEnum):
     NONCE_MISMATCH = "nonce_mismatch"
     # The person
     ACCOUNT_DISABLED = "account_disabled"
+    NO_ACCESS_ROLE = "no_access_role"
+    NO_PERMISSIONS = "no_permissions"
+    STEP_UP_REQUIRED = "step_up_required"
+    GRAPH_UNAVAILABLE = "graph_unavailable"
+    PERMISSIONS_SYNC_FAILED = "permissions_sync_failed"
 
     @property
     def title(self) -> str:
@@ -66,7 +71,8 @@ class Reason(StrEnum):
 
     @property
     def http_status(self) -> int:
-        if self in {Reason.ENTRA_UNREACHABLE, Reason.DISCOVERY_INVALID}:
+        if self in {Reason.ENTRA_UNREACHABLE, Reason.DISCOVERY_INVALID, Reason.GRAPH_UNAVAILABLE,
+                    Reason.PERMISSIONS_SYNC_FAILED}:
             return 503
         if self is Reason.SSO_NOT_CONFIGURED:
             return 404
@@ -85,6 +91,11 @@ _TITLES = {
     Reason.ENTRA_ERROR: "Microsoft Entra ID could not sign you in",
     Reason.CODE_REJECTED: "Microsoft Entra ID did not accept the sign-in",
     Reason.ACCOUNT_DISABLED: "Your Keyfax account is disabled",
+    Reason.NO_ACCESS_ROLE: "You do not have a Keyfax role",
+    Reason.NO_PERMISSIONS: "You have no Keyfax permissions here",
+    Reason.STEP_UP_REQUIRED: "This part of Keyfax needs a stronger sign-in",
+    Reason.GRAPH_UNAVAILABLE: "Your groups could not be checked",
+    Reason.PERMISSIONS_SYNC_FAILED: "Your Keyfax permissions could not be updated",
 }
 
 _EXPLANATIONS = {
@@ -103,6 +114,26 @@ _EXPLANATIONS = {
     Reason.ENTRA_ERROR: "Microsoft Entra ID reported an error during the sign-in.",
     Reason.CODE_REJECTED: "Microsoft Entra ID refused to complete the sign-in.",
     Reason.ACCOUNT_DISABLED: "Your Keyfax account has been disabled by an administrator.",
+    Reason.NO_ACCESS_ROLE: (
+        "Your Microsoft account signed in, but it holds no app role that admits you to this "
+        "part of Keyfax."
+    ),
+    Reason.NO_PERMISSIONS: (
+        "Your Microsoft Entra ID app roles and groups give you no Keyfax permissions for "
+        "this part of Keyfax, so you have not been signed in."
+    ),
+    Reason.STEP_UP_REQUIRED: (
+        "This part of Keyfax requires multi-factor authentication (a Conditional Access "
+        "authentication context), and your sign-in did not include it."
+    ),
+    Reason.GRAPH_UNAVAILABLE: (
+        "You belong to many groups, so Keyfax must ask Microsoft Graph for them, and Graph "
+        "did not answer. You have not been signed in and nothing was changed."
+    ),
+    Reason.PERMISSIONS_SYNC_FAILED: (
+        "Keyfax could not apply your Microsoft Entra ID roles to your permissions. You have "
+        "not been signed in and your permissions were left as they were."
+    ),
 }
 
 _ADVICE = {
@@ -117,6 +148,18 @@ _ADVICE = {
     Reason.ACCESS_DENIED: _TRY_AGAIN,
     Reason.CODE_REJECTED: _TRY_AGAIN,
     Reason.ACCOUNT_DISABLED: "Contact your Keyfax administrator.",
+    Reason.NO_ACCESS_ROLE: (
+        "Ask your IT service desk to assign you a Keyfax app role in Microsoft Entra ID."
+    ),
+    Reason.NO_PERMISSIONS: (
+        "Ask your IT service desk to assign you the Keyfax app role for your job in "
+        "Microsoft Entra ID, then sign in again."
+    ),
+    Reason.STEP_UP_REQUIRED: (
+        "Sign in again and complete the extra verification Microsoft asks for. If you are not "
+        "asked for one, contact your IT service desk and quote the reference below."
+    ),
+    Reason.GRAPH_UNAVAILABLE: "Wait a minute and try again. If it persists, contact IT.",
 }
 
 

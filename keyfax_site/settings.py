@@ -173,6 +173,8 @@ KEYFAX_SIGN_IN_PIPELINE = [
     "accounts.pipeline.find_person",
     "accounts.pipeline.provision_or_update_user",
     "accounts.pipeline.require_active_user",
+    "permissions.pipeline.sync_permissions",  # elements in authentication_and_permissions
+    "permissions.pipeline.check_element_access",  # which elements this sign-in admits
 ]
 
 # --- mozilla-django-oidc: endpoints and keys are discovered, not configured ----------------

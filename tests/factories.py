@@ -38,3 +38,34 @@ class EntraIdentityFactory(factory.django.DjangoModelFactory):
     object_id = factory.LazyFunction(uuid.uuid4)
     upn = factory.LazyAttribute(lambda i: i.user.email)
     email = factory.LazyAttribute(lambda i: i.user.email)
+
+
+# --- issue 3: permissions ------------------------------------------------------------------
+
+
+class ScriptSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "admin_tools.ScriptSet"
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Script set {n}")
+    slug = factory.Sequence(lambda n: f"script-set-{n}")
+
+
+class RoleMappingFactory(factory.django.DjangoModelFactory):
+    """``permissions=["edit_scripts", ...]`` (catalogue codenames) sets the mapped permissions."""
+
+    class Meta:
+        model = "permissions.RoleMapping"
+        django_get_or_create = ("kind", "value")
+        skip_postgeneration_save = True
+
+    kind = "role"
+    value = factory.Sequence(lambda n: f"Keyfax.Test{n}")
+
+    @factory.post_generation
+    def permissions(self, create, extracted, **kwargs):
+        if extracted is not None:
+            from permissions.catalogue import global_permission_rows
+
+            self.permissions.set(global_permission_rows().filter(codename__in=extracted))

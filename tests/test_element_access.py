@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.oidc_views import SIGN_IN_METHOD
+from accounts.oidc_views import ADMITTED_ELEMENTS, SIGN_IN_METHOD
 from tests.conftest import point_site_at
 from tests.factories import LocalUserFactory
 
@@ -16,6 +16,8 @@ def signed_in(client, method: str):
     client.force_login(user)
     session = client.session
     session[SIGN_IN_METHOD] = method
+    if method == "entra":  # the elements the sign-in admitted (issue 3)
+        session[ADMITTED_ELEMENTS] = ["admin_tool", "web_staff"]
     session.save()
     return user
 
@@ -58,6 +60,21 @@ def test_public_web_staff_never_admits_a_password_sign_in(client, settings):
     assert response.status_code == 403
     assert "Sign in with Microsoft" in response.text
     assert client.get("/admin-tools/").status_code == 200
+
+
+def test_an_entra_sign_in_enters_only_the_elements_it_was_admitted_to(client, settings):
+    point_site_at(settings, "https://login.microsoftonline.com")
+    signed_in(client, "entra")
+    session = client.session
+    session[ADMITTED_ELEMENTS] = ["web_staff"]
+    session.save()
+
+    refused = client.get("/admin-tools/")
+
+    assert refused.status_code == 403
+    assert "does not include Keyfax Administration Tool" in refused.text
+    assert "Sign in again with Microsoft" in refused.text
+    assert client.get("/staff/").status_code == 200
 
 
 def test_internal_web_staff_admits_break_glass(client, settings):

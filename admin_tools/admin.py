@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from admin_tools.models import ScriptSet
+
+
+@admin.register(ScriptSet)
+class ScriptSetAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("name", "slug")

@@ -1,0 +1,203 @@
+"""The sync service: exactly what Entra maps, per element, in one transaction, in few queries."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from guardian.models import UserObjectPermission
+
+from accounts.sso_config import Element
+from audit.models import AuditEvent
+from permissions.models import EntraGrant
+from permissions.services import change_permissions
+from permissions.sync import sync_user
+from tests.conftest import point_site_at
+from tests.factories import (
+    EntraIdentityFactory,
+    RoleMappingFactory,
+    ScriptSetFactory,
+)
+from tests.permission_helpers import ADMIN_TOOL_ALL, WEB_STAFF_ALL, entra_session, held
+
+pytestmark = pytest.mark.django_db
+BOTH = [Element.ADMIN_TOOL, Element.WEB_STAFF]
+
+
+@pytest.fixture
+def person():
+    return EntraIdentityFactory().user
+
+
+def test_sync_grants_exactly_the_mapped_permissions_and_audits_the_difference(person):
+    sync_user(person, ["Keyfax.Admin", "Keyfax.Staff.Repairs"], [], BOTH)
+
+    assert held(person) == {"admin_tool": ADMIN_TOOL_ALL, "web_staff": {"run_repair_diagnostics"}}
+    event = AuditEvent.objects.filter(action="permissions_synced").latest("id")
+    assert event.subject == f"user:{person.pk}"
+    assert set(event.detail["elements"]["admin_tool"]["added"]) == ADMIN_TOOL_ALL
+    assert event.detail["elements"]["web_staff"]["before"] == []
+    assert "role:Keyfax.Admin" in event.detail["sources"]
+
+
+def test_a_role_taken_away_is_removed_at_the_next_sync(person):
+    sync_user(person, ["Keyfax.Admin", "Keyfax.Staff"], [], BOTH)
+    sync_user(person, ["Keyfax.ScriptAuthor", "Keyfax.Staff.Enquiries"], [], BOTH)
+
+    assert held(person) == {"admin_tool": {"edit_scripts"},
+                            "web_staff": {"run_enquiries_diagnostics"}}
+    detail = AuditEvent.objects.filter(action="permissions_synced").latest("id").detail
+    assert "maintain_users" in detail["elements"]["admin_tool"]["removed"]
+    assert detail["elements"]["web_staff"]["removed"] == ["run_repair_diagnostics"]
+
+
+def test_the_other_element_is_untouched(person):
+    change_permissions(person, Element.WEB_STAFF, grant=["run_repair_diagnostics"], via="test")
+    change_permissions(person, Element.ADMIN_TOOL, grant=["view_reports"], via="test")
+
+    sync_user(person, ["Keyfax.ScriptAuthor"], [], [Element.ADMIN_TOOL])
+
+    assert held(person) == {"admin_tool": {"edit_scripts"}, "web_staff": {"run_repair_diagnostics"}}
+
+
+def test_no_roles_means_no_permissions(person):
+    sync_user(person, ["Keyfax.Admin", "Keyfax.Staff"], [], BOTH)
+    sync_user(person, [], [], BOTH)
+    assert held(person) == {"admin_tool": set(), "web_staff": set()}
+    assert not EntraGrant.objects.filter(user=person).exists()
+
+
+def test_provenance_records_each_role_and_group(person):
+    group = str(uuid.uuid4())
+    RoleMappingFactory(kind="group", value=group, permissions=["view_reports"])
+
+    sync_user(person, ["Keyfax.Admin"], [group], [Element.ADMIN_TOOL])
+
+    grant = EntraGrant.objects.get(user=person, permission__codename="view_reports")
+    assert grant.sources == sorted([f"group:{group}", "role:Keyfax.Admin"])
+
+
+def test_script_set_permissions_are_granted_and_removed_through_guardian(person):
+    repairs = ScriptSetFactory(slug="repairs", name="Repairs")
+    enquiries = ScriptSetFactory(slug="enquiries", name="Enquiries")
+    edit = Permission.objects.get(content_type__app_label="admin_tools", codename="edit_scripts")
+    mapping = RoleMappingFactory(value="Keyfax.Author.Repairs", permissions=[])
+    mapping.script_set_grants.create(script_set=repairs, permission=edit)
+
+    sync_user(person, ["Keyfax.Author.Repairs"], [], [Element.ADMIN_TOOL])
+    person = type(person).objects.get(pk=person.pk)
+    assert person.has_perm("admin_tools.edit_scripts", repairs)
+    assert not person.has_perm("admin_tools.edit_scripts", enquiries)
+    assert not person.has_perm("permissions.edit_scripts")
+
+    sync_user(person, [], [], [Element.ADMIN_TOOL])
+    assert not UserObjectPermission.objects.filter(user=person).exists()
+
+
+def test_staff_flags_follow_an_explicit_mapping_only(person):
+    RoleMappingFactory(value="Keyfax.IT", permissions=["view_system_settings"], grants_staff=True)
+    sync_user(person, ["Keyfax.IT"], [], [Element.ADMIN_TOOL])
+    person.refresh_from_db()
+    assert (person.is_staff, person.is_superuser) == (True, False)
+
+    sync_user(person, ["Keyfax.Admin"], [], [Element.ADMIN_TOOL])
+    person.refresh_from_db()
+    assert (person.is_staff, person.is_superuser) == (False, False)
+
+
+def test_a_django_group_granting_a_locked_permission_is_left(person):
+    group = Group.objects.create(name="Old admins")
+    group.permissions.add(Permission.objects.get(content_type__app_label="permissions",
+                                                 codename="maintain_users"))
+    person.groups.add(group)
+
+    sync_user(person, ["Keyfax.ScriptAuthor"], [], [Element.ADMIN_TOOL])
+
+    person = type(person).objects.get(pk=person.pk)
+    assert not person.has_perm("permissions.maintain_users")
+    assert not person.groups.exists()
+
+
+def test_a_failure_in_the_middle_leaves_the_previous_permissions(person, monkeypatch):
+    sync_user(person, ["Keyfax.Admin"], [], BOTH)
+    events = AuditEvent.objects.count()
+
+    def fail(*args, **kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(EntraGrant.objects, "bulk_create", fail)
+    with pytest.raises(DatabaseError), transaction.atomic():  # the sign-in's transaction
+        sync_user(person, ["Keyfax.Staff"], [], BOTH)
+
+    assert held(person) == {"admin_tool": ADMIN_TOOL_ALL, "web_staff": set()}
+    assert AuditEvent.objects.count() == events
+
+
+def _mappings(count: int) -> tuple[list[str], list[str]]:
+    """``count`` mappings, half roles and half groups, each granting catalogue permissions."""
+    codes = sorted(ADMIN_TOOL_ALL | WEB_STAFF_ALL)
+    roles, groups = [], []
+    for index in range(count):
+        if index % 2 == 0:
+            value = f"Keyfax.Bench{index}"
+            roles.append(value)
+            RoleMappingFactory(value=value, permissions=[codes[index % len(codes)]])
+        else:
+            value = str(uuid.uuid4())
+            groups.append(value)
+            RoleMappingFactory(kind="group", value=value, permissions=[codes[index % len(codes)]])
+    return roles, groups
+
+
+def _warm_caches() -> None:
+    ContentType.objects.clear_cache()
+    ContentType.objects.get_by_natural_key("admin_tools", "scriptset")
+    ContentType.objects.get_for_model(AuditEvent)
+
+
+def sync_queries(count: int) -> int:
+    """Queries of a first sync (everything added) of both elements for ``count`` mappings."""
+    roles, groups = _mappings(count)
+    repairs = ScriptSetFactory(slug="repairs", name="Repairs")
+    extra = RoleMappingFactory(value=f"Keyfax.Extra{count}", permissions=["run_repair_diagnostics"],
+                               grants_staff=True)
+    extra.script_set_grants.create(script_set=repairs, permission=Permission.objects.get(
+        content_type__app_label="admin_tools", codename="edit_scripts"))
+    user = EntraIdentityFactory().user
+    _warm_caches()
+    with CaptureQueriesContext(connection) as queries:
+        sync_user(user, [*roles, extra.value], groups, BOTH)
+    assert held(user)["admin_tool"] and held(user)["web_staff"]
+    return len(queries)
+
+
+def test_sync_queries_are_few_and_constant_in_the_number_of_roles():
+    one, many = sync_queries(1), sync_queries(200)
+    assert one == many
+    assert many <= 10
+
+
+def portal_queries(client, count: int, path: str) -> int:
+    roles, groups = _mappings(count)
+    identity = EntraIdentityFactory(roles=roles, groups=groups)
+    sync_user(identity.user, roles, groups, BOTH)
+    entra_session(client, identity.user)
+    client.get("/")  # once-per-process start-up work is not the page's
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("path", ["/admin-tools/", "/staff/"])
+def test_portal_page_queries_are_constant_in_the_number_of_roles(client, settings, path):
+    point_site_at(settings, "https://login.microsoftonline.com",
+                  mode="authentication_and_permissions")
+    one = portal_queries(client, 1, path)
+    many = portal_queries(client, 200, path)
+    assert one == many
+    assert many <= 6
