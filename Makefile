@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 EMULATOR_PORT ?= 8001
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install browsers clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,18 @@ tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json
 
 install: $(BIN)/.installed
 
+## Debian's Chromium for the real-browser tests (Playwright cannot download browsers here).
+browsers:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
+
 ## Run the site on http://127.0.0.1:$(PORT) with the development Entra emulator.
 run: $(BIN)/.installed
 	$(BIN)/python -m keyfax_site.devserver --port $(PORT) --emulator-port $(EMULATOR_PORT)
 
 ## Lint and run the whole test suite (SQLite, or DATABASE_URL when set).
-test: $(BIN)/.installed tests/interop/node_modules/.package-lock.json
+test: $(BIN)/.installed tests/interop/node_modules/.package-lock.json browsers
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest

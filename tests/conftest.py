@@ -70,3 +70,6 @@ def browser(live_server):
 
     with requests.Session() as session:
         yield Browser(session, live_server.url)
+
+
+from tests.playwright_support import chromium, page  # noqa: E402, F401  (browser fixtures)
