@@ -43,7 +43,7 @@ def chromium():
 
 @pytest.fixture
 def page(chromium):
-    """A fresh browser context (own cookies) and page, 1200×800, per test."""
+    """A fresh browser context (own cookies) and page, 1200x800, per test."""
     context = chromium.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB")
     context.set_default_timeout(15_000)
     yield context.new_page()
