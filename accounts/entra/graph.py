@@ -14,10 +14,8 @@ import time
 import uuid
 from typing import Any
 
-import requests
-
 from accounts.entra.discovery import ProviderMetadata
-from accounts.entra.http import _session, _timeout, json_object, post_form
+from accounts.entra.http import json_object, post_form, post_json
 from accounts.pipeline import SignInContext
 from accounts.refusals import Reason, SignInRefused
 from accounts.sso_config import Element, Mode, SsoConfig, is_acceptable_endpoint_url
@@ -115,16 +113,10 @@ def forget_app_tokens() -> None:
 
 
 def _post_member_objects(url: str, token: str, config: SsoConfig) -> Any:
-    try:
-        return _session.post(
-            url,
-            json={"securityEnabledOnly": True},
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=_timeout(config.http_timeout),
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        raise _unavailable({"fetching": "groups", "error": type(exc).__name__}) from None
+    return post_json(
+        url, {"securityEnabledOnly": True}, bearer=token, timeout=config.http_timeout,
+        what="groups", refusal=Reason.GRAPH_UNAVAILABLE,
+    )
 
 
 def _unavailable(detail: dict[str, Any]) -> SignInRefused:

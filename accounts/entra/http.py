@@ -48,6 +48,25 @@ def post_form(
         ) from None
 
 
+def post_json(
+    url: str,
+    body: dict[str, Any],
+    *,
+    bearer: str,
+    timeout: float,
+    what: str,
+    refusal: Reason = Reason.ENTRA_UNREACHABLE,
+) -> requests.Response:
+    """POST a JSON body with a bearer token; a network failure refuses with ``refusal``."""
+    try:
+        return _session.post(
+            url, json=body, timeout=_timeout(timeout), allow_redirects=False,
+            headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
+        )
+    except requests.RequestException as exc:
+        raise SignInRefused(refusal, {"fetching": what, "error": type(exc).__name__}) from None
+
+
 def _json_object(response: requests.Response, what: str) -> dict[str, Any]:
     try:
         body = response.json()
