@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
-from audit.models import Action, AuditEvent, Outcome
+from audit import chain
+from audit.cleaning import clean_detail, ip_or_none, text
+from audit.models import Action, ActorKind, AuditEvent, Outcome
+from audit.serialise import as_json_line
 
 logger = logging.getLogger("keyfax.audit")
 
@@ -25,55 +29,62 @@ def record(
     element: str = "",
     reason: str = "",
     detail: dict[str, Any] | None = None,
+    actor_kind: ActorKind | str | None = None,
 ) -> AuditEvent:
-    """Write one event and emit it as one JSON line on the ``keyfax.audit`` logger.
+    """Write one event, sealed into the chain, inside the caller's transaction.
 
-    ``actor`` is the user who acted (or ``None`` for the system / an anonymous visitor);
-    ``tenant_id``/``object_id`` name the Entra person where known.
+    ``actor`` is the user who acted (or ``None``); ``tenant_id``/``object_id`` name the Entra
+    person where known; ``actor_kind`` defaults to ``user`` when someone is named, else
+    ``anonymous`` for a request and ``system`` without one. A failed write raises and dooms
+    the caller's transaction: the action cannot commit without its event. Once committed,
+    the event is logged as one JSON line on ``keyfax.audit``.
     """
-    event = AuditEvent(
-        action=action,
-        outcome=outcome,
-        reason=str(reason),
-        element=str(element),
-        actor_user_id=getattr(actor, "pk", None),
-        actor_username=getattr(actor, "username", "") or "",
-        actor_tenant_id=str(tenant_id or ""),
-        actor_object_id=str(object_id or ""),
-        subject=subject,
-        detail=detail or {},
+    values = {
+        "action": str(Action(action)),
+        "outcome": str(Outcome(outcome)),
+        "reason": text(reason, 60),
+        "element": text(element, 20),
+        "subject": text(subject, 200),
+        "detail": clean_detail(detail or {}),
+        **_actor_fields(actor, tenant_id, object_id, actor_kind, request),
         **_request_fields(request),
-    )
-    event.save()
-    logger.info(json.dumps(_as_log_record(event), sort_keys=True, default=str))
+    }
+    # No savepoint: joining the caller's transaction keeps this at two queries, and an
+    # error marks the whole transaction for rollback instead of being swallowed.
+    with transaction.atomic(savepoint=False):
+        values["prev_hash"] = chain.lock_chain_head()
+        values["created_at"] = timezone.now()  # taken under the lock: time follows the chain
+        event = AuditEvent(**values, hash=chain.seal(values))
+        event.save(force_insert=True)
+        line = as_json_line(event)
+        transaction.on_commit(lambda: logger.info(line))
     return event
+
+
+def _actor_fields(
+    actor: Any, tenant_id: Any, object_id: Any, kind: Any, request: HttpRequest | None
+) -> dict[str, Any]:
+    """Who acted; an anonymous ``request.user`` counts as nobody."""
+    user_id = getattr(actor, "pk", None)
+    if kind is None:
+        if user_id is not None or tenant_id or object_id:
+            kind = ActorKind.USER
+        else:
+            kind = ActorKind.ANONYMOUS if request is not None else ActorKind.SYSTEM
+    return {
+        "actor_kind": str(ActorKind(kind)),
+        "actor_user_id": int(user_id) if user_id is not None else None,
+        "actor_username": text(getattr(actor, "username", "") or "", 150),
+        "actor_tenant_id": text(tenant_id or "", 36),
+        "actor_object_id": text(object_id or "", 36),
+    }
 
 
 def _request_fields(request: HttpRequest | None) -> dict[str, Any]:
     if request is None:
-        return {}
+        return {"source_ip": None, "user_agent": "", "request_id": ""}
     return {
-        "source_ip": request.META.get("REMOTE_ADDR") or None,
-        "user_agent": request.headers.get("User-Agent", "")[:400],
-        "request_id": getattr(request, "request_id", ""),
-    }
-
-
-def _as_log_record(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "event": "audit",
-        "id": event.pk,
-        "time": event.created_at.isoformat(),
-        "action": event.action,
-        "outcome": event.outcome,
-        "reason": event.reason,
-        "element": event.element,
-        "actor_user_id": event.actor_user_id,
-        "actor_username": event.actor_username,
-        "actor_tenant_id": event.actor_tenant_id,
-        "actor_object_id": event.actor_object_id,
-        "subject": event.subject,
-        "source_ip": event.source_ip,
-        "request_id": event.request_id,
-        "detail": event.detail,
+        "source_ip": ip_or_none(request.META.get("REMOTE_ADDR")),
+        "user_agent": text(request.headers.get("User-Agent", ""), 400),
+        "request_id": text(getattr(request, "request_id", ""), 64),
     }

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "keyfax_site.middleware.RequestIdMiddleware",
+    "audit.startup.SettingsSeenMiddleware",  # one settings_seen audit event per process
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -195,7 +196,10 @@ OIDC_CALLBACK_CLASS = "accounts.oidc_views.EntraCallbackView"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json_line": {"format": "%(message)s"},  # keyfax.audit: one JSON object per line
+    },
     "filters": {"redact_secrets": {"()": "keyfax_site.log_filters.RedactSecrets"}},
     "handlers": {
         "console": {
@@ -203,10 +207,15 @@ LOGGING = {
             "formatter": "plain",
             "filters": ["redact_secrets"],
         },
+        "audit_json": {
+            "class": "logging.StreamHandler",
+            "formatter": "json_line",
+            "filters": ["redact_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.server": {"level": "WARNING"},
-        "keyfax.audit": {"level": "INFO"},
+        "keyfax.audit": {"level": "INFO", "handlers": ["audit_json"], "propagate": False},
     },
 }
