@@ -203,23 +203,23 @@ class EntraLogoutView(OIDCLogoutView):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         signed_out_url = request.build_absolute_uri(resolve_url(settings.LOGOUT_REDIRECT_URL))
-        destination = signed_out_url
-        if request.user.is_authenticated:
-            method = request.session.get(SIGN_IN_METHOD, "password")
-            identity = getattr(request.user, "entra_identity", None)
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(signed_out_url)
+        method = request.session.get(SIGN_IN_METHOD, "password")
+        entra_url = _entra_logout_url(signed_out_url) if method == "entra" else None
+        identity = getattr(request.user, "entra_identity", None)
+        with transaction.atomic():  # the sign-out and its audit event stand or fall together
             record(
                 Action.SIGN_OUT,
                 request=request,
                 actor=request.user,
-                tenant_id=getattr(identity, "tenant_id", "") if identity else "",
-                object_id=getattr(identity, "object_id", "") if identity else "",
+                tenant_id=identity.tenant_id if identity else "",
+                object_id=identity.object_id if identity else "",
                 subject=f"user:{request.user.pk}",
-                detail={"method": method, "kind": "local"},
+                detail={"method": method, "kind": "rp_initiated" if entra_url else "local"},
             )
-            if method == "entra":
-                destination = _entra_logout_url(signed_out_url) or destination
             auth.logout(request)
-        return HttpResponseRedirect(destination)
+        return HttpResponseRedirect(entra_url or signed_out_url)
 
 
 def _entra_logout_url(post_logout_redirect_uri: str) -> str | None:

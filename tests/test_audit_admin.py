@@ -23,12 +23,6 @@ CHANGELIST = "/django-admin/audit/auditevent/"
 EXPORT = "/django-admin/audit/auditevent/export.csv"
 
 
-@pytest.fixture(autouse=True)
-def _settings_already_seen(monkeypatch):
-    """This process has recorded its settings_seen event (tests/test_audit_log_line.py)."""
-    monkeypatch.setattr("audit.startup._seen", True)
-
-
 @pytest.fixture
 def it_admin(client):
     client.force_login(UserFactory(username="it-admin", is_staff=True, is_superuser=True))

@@ -130,6 +130,7 @@ def test_sign_out_ends_the_session_here_and_at_entra(entra, browser):
     assert browser.get("/admin-tools/").status_code == 302
     event = AuditEvent.objects.filter(action="sign_out").latest("id")
     assert event.actor_object_id == ADMIN["oid"]
+    assert event.detail == {"method": "entra", "kind": "rp_initiated"}
 
 
 def test_sign_out_by_get_is_refused(entra, browser):
