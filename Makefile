@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 EMULATOR_PORT ?= 8001
 
-.PHONY: run test lint install browsers clean
+.PHONY: run test lint install browsers screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: $(BIN)/.installed tests/interop/node_modules/.package-lock.json browsers
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+## Refresh docs/screenshots/ (shown in the README) from the real-browser tests.
+screenshots: $(BIN)/.installed browsers
+	KEYFAX_SCREENSHOTS=docs $(BIN)/pytest -q -m browser
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

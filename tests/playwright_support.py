@@ -10,6 +10,7 @@ Use the ``page`` fixture (imported in tests/conftest.py) with ``live_server`` an
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,7 +21,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DOC_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +61,16 @@ def sign_in_with_microsoft(page, base_url: str, person_oid: str, next_path: str 
 
 
 def save_screenshot(page, name: str) -> Path:
-    """Save a full-page PNG under docs/screenshots/ (shown in the README)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Take a full-page PNG. ``make screenshots`` (KEYFAX_SCREENSHOTS=docs) refreshes the ones
+    under docs/screenshots/ shown in the README; an ordinary test run keeps them in a
+    scratch folder so it never dirties the work tree."""
+    folder = DOC_SCREENSHOTS if os.environ.get("KEYFAX_SCREENSHOTS") == "docs" else _scratch()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 1000, f"{path} is not a real screenshot"
     return path
+
+
+def _scratch() -> Path:
+    return Path(tempfile.gettempdir()) / "keyfax-screenshots"
