@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
+
 import pytest
 import requests
 
@@ -71,6 +74,31 @@ def entra(emulator, settings, live_server):
     _reset(emulator)
     yield emulator
     _reset(emulator)
+
+
+@pytest.fixture
+def trap_server():
+    """A server that must never be contacted (an attacker's key URL, the Graph URL a token
+    names): yields its base URL and the list of paths it was asked for."""
+    hits: list[str] = []
+
+    class Trap(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"keys": [], "value": []}')
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trap)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", hits
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ else (state, nonce, PKCE, the code exchange) is the real flow over HTTP.
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 
 import pytest
@@ -94,32 +92,12 @@ def test_forged_token_is_refused(entra, browser, name):
     assert_refused(entra, browser, forge, reason)
 
 
-@pytest.fixture
-def attacker_site():
-    """An attacker's key server: it records every request, and must never receive one."""
-    hits: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            hits.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'{"keys": []}')
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/keys", hits
-    server.shutdown()
-
-
 @pytest.mark.parametrize("header", ["jku", "x5u", "jwk"])
 def test_headers_pointing_at_an_attackers_key_are_refused_and_never_fetched(
-    entra, browser, attacker_site, header
+    entra, browser, trap_server, header
 ):
-    url, hits = attacker_site
+    base, hits = trap_server
+    url = f"{base}/keys"
     value = tokens.public_jwk(ATTACKER_KEY, "attacker-kid") if header == "jwk" else url
 
     def forge(entra, claims):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
-
 import pytest
 
 from accounts.emulator.people import generated_group_ids
@@ -157,26 +154,10 @@ def test_unmapped_roles_are_ignored_and_noted(entra, browser, settings):
 
 
 @pytest.fixture
-def token_endpoint_trap():
-    """A server standing in for the URL a token names in ``_claim_sources``: it must not be hit."""
-    hits: list[str] = []
-
-    class Trap(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            hits.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        do_POST = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trap)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/users/{MANY_GROUPS['oid']}/getMemberObjects", hits
-    server.shutdown()
-    server.server_close()
+def token_endpoint_trap(trap_server):
+    """Stands in for the URL a token names in ``_claim_sources``: it must not be hit."""
+    base, hits = trap_server
+    return f"{base}/users/{MANY_GROUPS['oid']}/getMemberObjects", hits
 
 
 @pytest.fixture
