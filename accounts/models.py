@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
+
+
+class LoginMode(models.TextChoices):
+    """How a person signs in (User Maintenance). Entra-linked users are always ``sso``.
+
+    ``sso`` for a local user means "no Keyfax password": the password is made unusable and
+    the account waits for IT to link an Entra identity (never matched by email or UPN).
+    """
+
+    PASSWORD = "password", "Keyfax password"
+    SSO = "sso", "Keyfax SSO (Microsoft Entra ID)"
 
 
 class User(AbstractUser):
@@ -13,13 +26,35 @@ class User(AbstractUser):
         "User Group", max_length=100, blank=True,
         help_text="Free text that diagnostic scripts can read.",
     )
+    login_mode = models.CharField(
+        "login mode", max_length=10, choices=LoginMode.choices, default=LoginMode.PASSWORD,
+        help_text="Keyfax password, or Keyfax SSO through Microsoft Entra ID.",
+    )
+    notes = models.TextField(
+        blank=True, max_length=2000,
+        help_text="Kept in Keyfax only: never sent to or read from Entra ID.",
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        indexes = [
+            # User Maintenance: case-insensitive username checks, sorts and filters.
+            # Each sort's columns end with the id, the list's tie-break, so a page (even a
+            # deep one) is read in index order instead of sorting every user.
+            models.Index(Upper("username"), F("id"), name="user_username_upper_idx"),
+            models.Index(fields=["last_name", "first_name", "id"], name="user_name_idx"),
+            models.Index(fields=["user_group", "username", "id"], name="user_group_idx"),
+            models.Index(fields=["date_joined", "id"], name="user_joined_idx"),
+        ]
 
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+class EntraIdentityManager(models.Manager):
+    def get_by_natural_key(self, tenant_id: str, object_id: str) -> EntraIdentity:
+        return self.get(tenant_id=tenant_id, object_id=object_id)
 
 
 class EntraIdentity(models.Model):
@@ -40,6 +75,8 @@ class EntraIdentity(models.Model):
     first_sign_in_at = models.DateTimeField(auto_now_add=True)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
 
+    objects = EntraIdentityManager()
+
     class Meta:
         verbose_name = "Entra identity"
         verbose_name_plural = "Entra identities"
@@ -51,3 +88,18 @@ class EntraIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.upn or self.object_id} ({self.tenant_id})"
+
+    def save(self, *args, **kwargs) -> None:
+        """Linking a person makes their login mode ``sso`` (one UPDATE, when first saved)."""
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            User.objects.filter(pk=self.user_id).exclude(login_mode=LoginMode.SSO).update(
+                login_mode=LoginMode.SSO
+            )
+            if "user" in self._state.fields_cache:
+                self.user.login_mode = LoginMode.SSO
+
+    def natural_key(self) -> tuple[str, str]:
+        """(tenant id, object id): lets fixtures (demo people) load twice without clashing."""
+        return (str(self.tenant_id), str(self.object_id))

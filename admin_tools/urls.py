@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from admin_tools import views
 
@@ -6,6 +6,6 @@ app_name = "admin_tools"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("users/", views.user_list, name="users"),
-    path("users/<int:user_id>/", views.user_edit, name="user-edit"),
+    path("users/", include("admin_tools.users.urls")),
+    path("scripts/", include("admin_tools.scripts.urls")),
 ]

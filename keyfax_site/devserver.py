@@ -17,6 +17,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_TENANT_ID = "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 DEMO_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
+# fixtures/*.json, loaded by every `make run`
+DEMO_FIXTURES = ("demo", "demo_people", "demo_scripts")
 DEMO_CLIENT_SECRET = "dev-emulator-secret-not-for-production"  # noqa: S105
 
 
@@ -63,7 +65,7 @@ def main() -> None:
     if use_emulator:
         env.update(_emulator_environment(options.emulator_port))
     _manage("migrate", "--noinput", "-v", "0", env=env)
-    _manage("loaddata", "demo", "-v", "0", env=env)
+    _manage("loaddata", *DEMO_FIXTURES, "-v", "0", env=env)
 
     children: list[subprocess.Popen] = []
     if use_emulator:

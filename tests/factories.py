@@ -69,3 +69,100 @@ class RoleMappingFactory(factory.django.DjangoModelFactory):
             from permissions.catalogue import global_permission_rows
 
             self.permissions.set(global_permission_rows().filter(codename__in=extracted))
+
+
+# --- issue 4: User Maintenance -------------------------------------------------------------
+
+
+def grant(user, *codenames: str) -> None:
+    """Give ``user`` these site-wide Keyfax permissions (catalogue codenames), directly."""
+    from permissions.catalogue import global_permission_rows
+
+    user.user_permissions.add(*global_permission_rows().filter(codename__in=codenames))
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+
+
+class MaintainerFactory(LocalUserFactory):
+    """A local user holding maintain-users (``keyfax_permissions=[...]`` to choose others)."""
+
+    @factory.post_generation
+    def keyfax_permissions(self, create, extracted, **kwargs):
+        grant(self, *(extracted if extracted is not None else ["maintain_users"]))
+
+
+class EntraUserFactory(UserFactory):
+    """An Entra-linked user (login mode SSO, unusable password) with an identity."""
+
+    login_mode = "sso"
+    identity = factory.RelatedFactory(EntraIdentityFactory, factory_related_name="user",
+                                      roles=["Keyfax.Staff"])
+
+
+# --- issue 4: scripts and Web Staff diagnostics -----------------------------------------
+
+
+class ScriptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "admin_tools.Script"
+
+    script_set = factory.SubFactory(ScriptSetFactory)
+    kind = "repair"
+    category = "Plumbing"
+    topic = factory.Sequence(lambda n: f"Leaking tap {n}")
+
+
+class StepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "admin_tools.Step"
+
+    script = factory.SubFactory(ScriptFactory)
+    position = factory.Sequence(lambda n: n)
+    question = factory.Sequence(lambda n: f"Question {n}?")
+
+
+class OutcomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "admin_tools.Outcome"
+
+    script = factory.SubFactory(ScriptFactory)
+    code = factory.Sequence(lambda n: f"6010{n:02d}")
+    description = "Rewasher tap and reseat"
+    priority = "R"
+    response_days = 5
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "admin_tools.Answer"
+
+    step = factory.SubFactory(StepFactory)
+    position = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Answer {n}")
+    action = "end"
+
+
+def leaking_tap_script(**script_fields):
+    """A valid two-step repair script: "Where?" → (Kitchen → "Drips?" | Cancel);
+    "Drips?" → (Yes → outcome 601011, 5 days | No → outcome 603001, 0 days | Not sure → end).
+
+    Returns ``(script, steps, answers, outcomes)`` as dicts by short name.
+    """
+    script = ScriptFactory(**script_fields)
+    where = StepFactory(script=script, question="Where is the leaking tap?")
+    drips = StepFactory(script=script, question="Does it drip when turned off?")
+    script.start_step = where
+    script.save()
+    washer = OutcomeFactory(script=script, code="601011", description="Rewasher tap",
+                            priority="R", response_days=5)
+    leak = OutcomeFactory(script=script, code="603001", description="Make safe: leak",
+                          priority="E", response_days=0)
+    answers = {
+        "kitchen": AnswerFactory(step=where, text="Kitchen", action="goto", next_step=drips),
+        "cancel": AnswerFactory(step=where, text="Not a tenant", action="cancel"),
+        "yes": AnswerFactory(step=drips, text="Yes", action="outcome", outcome=washer),
+        "no": AnswerFactory(step=drips, text="No, it pours", action="outcome", outcome=leak),
+        "unsure": AnswerFactory(step=drips, text="Not sure", action="end"),
+    }
+    return (script, {"where": where, "drips": drips}, answers,
+            {"washer": washer, "leak": leak})

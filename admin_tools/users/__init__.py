@@ -1,0 +1,1 @@
+"""User Maintenance: the list, create, edit, disable/enable and password pages."""

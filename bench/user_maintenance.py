@@ -1,0 +1,214 @@
+"""Issue 4's figures: the User Maintenance list over 10,000 users on PostgreSQL.
+
+    .venv/bin/python bench/user_maintenance.py [--users 10000] [--runs 9]
+
+Drops and recreates its own PostgreSQL database (``keyfax_bench_users`` on 127.0.0.1,
+``--database-url`` to change), migrates, bulk-creates the users (a realistic mix: Entra-linked
+with identities, roles and groups; local; disabled; Django staff; User Groups; Administration
+Tool and Web Staff permissions), VACUUM ANALYZEs, then measures ``/admin-tools/users/`` as a
+signed-in maintainer (Django test Client, an admitted Entra session): SQL queries per page,
+and the median server time (``time.perf_counter`` around ``client.get``) of ``--runs`` runs
+after a warm-up, unfiltered, searched, filtered by type, sorted, page 1 and a deep page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/keyfax_bench_users"
+TENANT = "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
+GROUPS = ["Repairs", "Enquiries", "Repairs Out of Hours", "Gas", "Voids", "Aids & Adaptations",
+          "Call Centre North", "Call Centre South", "Scripts team", "Supervisors", "Trainees",
+          "Contractors"]
+FIRST = ["Ann", "Ben", "Chloe", "Dev", "Ellen", "Femi", "Grace", "Harry", "Isla", "Jamal",
+         "Kate", "Liam", "Maya", "Noah", "Olu", "Priya", "Quinn", "Rosa", "Sam", "Tariq"]
+LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
+        "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green",
+        "Hall", "Wood", "Jackson", "Clarke", "Khan", "Hughes", "Edwards", "Shah"]
+
+
+def recreate_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup(url: str) -> None:
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "keyfax_site.settings", "DATABASE_URL": url,
+        "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
+        "ALLOWED_HOSTS": "testserver", "ENTRA_TENANT_ID": TENANT,
+        "ENTRA_CLIENT_ID": "6731de76-14a6-49ae-97bc-6eba6914391e",
+        "ENTRA_CLIENT_SECRET": "bench-secret", "KEYFAX_SSO_ADMIN_TOOL": "authentication",
+        "KEYFAX_SSO_WEB_STAFF": "authentication", "LOG_LEVEL": "ERROR",
+        "SILENCED_SYSTEM_CHECKS": "keyfax.E006,keyfax.W001,keyfax.W002",
+    })
+    import logging
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    logging.getLogger("keyfax.audit").setLevel(logging.WARNING)  # events, not figures
+    call_command("migrate", verbosity=0)
+
+
+def populate(count: int) -> None:
+    """``count`` users: 60% Entra-linked, 5% disabled, 3% Django staff, 8% administrators,
+    70% Web Staff, most in a User Group."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import EntraIdentity, User
+    from accounts.sso_config import Element
+    from permissions import catalogue
+
+    rng = random.Random(4)
+    now = timezone.now()
+    unusable, usable = make_password(None), make_password("bench password")
+    users = []
+    for n in range(count):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        entra = rng.random() < 0.6
+        users.append(User(
+            username=f"{first}.{last}{n}@riverside-homes.example".lower() if entra
+            else f"{first}{last[0]}{n}".lower(),
+            first_name=first, last_name=last, email=f"{first}.{last}{n}@example.org".lower(),
+            is_active=rng.random() > 0.05, is_staff=rng.random() < 0.03,
+            user_group=rng.choice(GROUPS) if rng.random() < 0.85 else "",
+            login_mode="sso" if entra else "password", password=unusable if entra else usable,
+            date_joined=now - dt.timedelta(days=rng.randint(0, 2000)),
+            notes="Bench user." if rng.random() < 0.1 else "",
+        ))
+    users = User.objects.bulk_create(users, batch_size=2000)
+    identities = [
+        EntraIdentity(user=u, tenant_id=uuid.UUID(TENANT), object_id=uuid.uuid4(),
+                      upn=u.username, email=u.email, display_name=u.get_full_name(),
+                      roles=["Keyfax.Staff"], groups=[str(uuid.uuid4()) for _ in range(3)],
+                      last_sign_in_at=now - dt.timedelta(minutes=rng.randint(0, 200000)))
+        for u in users if u.login_mode == "sso"
+    ]
+    EntraIdentity.objects.bulk_create(identities, batch_size=2000)
+    admin_ids = [p.pk for p in catalogue.global_permission_rows(Element.ADMIN_TOOL)]
+    staff_ids = [p.pk for p in catalogue.global_permission_rows(Element.WEB_STAFF)]
+    through = User.user_permissions.through
+    rows = []
+    for u in users:
+        if rng.random() < 0.08:
+            rows += [through(user_id=u.pk, permission_id=p)
+                     for p in rng.sample(admin_ids, rng.randint(1, len(admin_ids)))]
+        if rng.random() < 0.7:
+            rows += [through(user_id=u.pk, permission_id=p)
+                     for p in rng.sample(staff_ids, rng.randint(1, len(staff_ids)))]
+    through.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # what autovacuum does to a settled table
+
+
+def maintainer_client():
+    from django.test import Client
+
+    from accounts.models import User
+    from accounts.oidc_views import ADMITTED_ELEMENTS, SIGN_IN_METHOD
+    from permissions import catalogue
+
+    user = User.objects.create(username="bench.maintainer", first_name="Bench",
+                               last_name="Maintainer")
+    user.user_permissions.add(*catalogue.global_permission_rows().filter(
+        codename="maintain_users"))
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[SIGN_IN_METHOD] = "entra"
+    session[ADMITTED_ELEMENTS] = ["admin_tool", "web_staff"]
+    session.save()
+    return client
+
+
+SCENARIOS = [
+    ("unfiltered, page 1", {}),
+    ("unfiltered, page 150 (deep)", {"page": "150"}),
+    ("search ?q=smith", {"q": "smith"}),
+    ("search ?q=smith, deep page", {"q": "smith", "page": "15"}),
+    ("full name ?name=priya shah", {"name": "priya shah"}),
+    ("type=entra", {"type": "entra"}),
+    ("type=administrative", {"type": "administrative"}),
+    ("type=staff, sorted by name", {"type": "staff", "sort": "name"}),
+    ("type=disabled", {"type": "disabled"}),
+    ("sorted by -last_sign_in", {"sort": "-last_sign_in"}),
+    ("sorted by name, page 150 (deep)", {"sort": "name", "page": "150"}),
+    ("group=Repairs + type=local, sorted -joined", {"group": "Repairs", "type": "local",
+                                                    "sort": "-joined"}),
+]
+
+
+def measure(client, params: dict[str, str], runs: int,
+            path: str = "/admin-tools/users/") -> tuple[int, float, int]:
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    response = client.get(path, params)  # warm-up
+    assert response.status_code == 200, response.status_code
+    reset_queries()
+    with CaptureQueriesContext(connection) as captured:
+        client.get(path, params)
+    queries = len(captured)  # read now: the next request clears the connection's log
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client.get(path, params)
+        times.append((time.perf_counter() - start) * 1000)
+    return queries, statistics.median(times), response.content.count(
+        b'data-label="Username"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=9)
+    options = parser.parse_args()
+    recreate_database(options.database_url)
+    setup(options.database_url)
+    from django.db import connection
+
+    started = time.perf_counter()
+    populate(options.users)
+    loaded = time.perf_counter() - started
+    client = maintainer_client()
+    client.get("/admin-tools/")  # once-per-process start-up work
+    version = connection.cursor().connection.info.server_version
+    print(f"- Machine: {platform.node()}: {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, PostgreSQL {version // 10000}.{version % 10000}")
+    print(f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"- Command: `.venv/bin/python bench/user_maintenance.py --users {options.users} "
+          f"--runs {options.runs}`")
+    print(f"- Data: {options.users} users (+1 maintainer) loaded in {loaded:.1f} s")
+    print()
+    print("| list page | rows | queries | median ms |")
+    print("|---|---|---|---|")
+    queries, median, _rows = measure(client, {}, options.runs, "/admin-tools/")
+    print(f"| (for scale: the Administration Tool home) | - | {queries} | {median:.1f} |")
+    for name, params in SCENARIOS:
+        queries, median, rows = measure(client, params, options.runs)
+        print(f"| {name} | {rows} | {queries} | {median:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
