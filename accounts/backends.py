@@ -15,6 +15,7 @@ from accounts.entra.graph import resolve_groups_overage
 from accounts.entra.http import json_object, post_form
 from accounts.entra.id_token import verify_id_token
 from accounts.entra.keys import key_set
+from accounts.models import LoginMode
 from accounts.pipeline import SignInContext, run_pipeline
 from accounts.refusals import Reason, SignInRefused
 from accounts.sso_config import SsoConfig, sso_config
@@ -95,6 +96,11 @@ class EntraOIDCBackend(OIDCAuthenticationBackend):
             nonce=kwargs.get("nonce"),
         )
 
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user, unless disabled since: disabling ends sessions at once."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     def get_userinfo(self, access_token: str, id_token: str, payload: dict) -> dict:
         """Claims come from the verified ID token: no userinfo round-trip."""
         return payload
@@ -112,6 +118,6 @@ class LocalPasswordBackend(ModelBackend):
     """Password sign-in for local accounts only; an Entra-linked user never has a password."""
 
     def user_can_authenticate(self, user: Any) -> bool:
-        if hasattr(user, "entra_identity"):
+        if hasattr(user, "entra_identity") or user.login_mode != LoginMode.PASSWORD:
             return False
         return super().user_can_authenticate(user)

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -183,8 +184,11 @@ def _free_username(context: SignInContext) -> str:
     base = _text(claims.get("preferred_username") or claims.get("upn"), 120)
     base = _USERNAME_UNSAFE.sub("", base) or context.object_id
     candidates = [base, f"{base}.{context.object_id[:8]}", context.object_id]
-    taken = set(User.objects.filter(username__in=candidates).values_list("username", flat=True))
+    clash = Q()
     for candidate in candidates:
-        if candidate not in taken:
+        clash |= Q(username__iexact=candidate)
+    taken = {name.lower() for name in User.objects.filter(clash).values_list("username", flat=True)}
+    for candidate in candidates:
+        if candidate.lower() not in taken:  # usernames are unique whatever the case
             return candidate
     raise SignInRefused(Reason.ENTRA_ERROR, {"provision": "no free username"})

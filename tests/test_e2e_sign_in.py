@@ -183,3 +183,22 @@ def test_secrets_codes_and_tokens_stay_out_of_logs_and_pages(entra, browser, sit
         assert code not in text
         assert CLIENT_SECRET not in text
         assert issued and issued[0] not in text
+
+
+def test_disabling_a_user_ends_their_session_at_once(entra, browser):
+    browser.sign_in(ADMIN["oid"])
+    assert browser.get("/admin-tools/").status_code == 200
+
+    User.objects.filter(entra_identity__object_id=ADMIN["oid"]).update(is_active=False)
+
+    assert browser.get("/admin-tools/").status_code == 302  # back to sign-in
+
+
+def test_noauth_a_username_differing_only_in_case_is_not_reused(entra, browser):
+    victim = UserFactory(username=ADMIN["upn"].upper(), email=ADMIN["email"])
+
+    browser.sign_in(ADMIN["oid"])
+
+    user = EntraIdentity.objects.get(object_id=ADMIN["oid"]).user
+    assert user.pk != victim.pk
+    assert user.username.lower() != victim.username.lower()

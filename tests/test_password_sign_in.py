@@ -129,3 +129,10 @@ def test_healthz_answers_without_the_database(client, django_assert_num_queries)
     with django_assert_num_queries(0):
         response = client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_a_local_user_switched_to_sso_cannot_use_a_password(client, password_site):
+    user = LocalUserFactory(login_mode="sso")
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "_auth_user_id" not in client.session
