@@ -77,6 +77,17 @@ def entra(emulator, settings, live_server):
 
 
 @pytest.fixture
+def maintainer(client, settings):
+    """A signed-in holder of maintain-users (Administration Tool off: passwords admitted)."""
+    from tests.factories import MaintainerFactory
+
+    settings.KEYFAX_SSO_ADMIN_TOOL = "off"
+    user = MaintainerFactory(username="maint", first_name="Mina", last_name="Tainer")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
 def trap_server():
     """A server that must never be contacted (an attacker's key URL, the Graph URL a token
     names): yields its base URL and the list of paths it was asked for."""

@@ -16,12 +16,6 @@ NEW = {"username": "new.person", "first_name": "Nia", "last_name": "Newton",
 STRONG = "tangerine-Horizon-42"
 
 
-@pytest.fixture
-def maintainer(client, settings):
-    settings.KEYFAX_SSO_ADMIN_TOOL = "off"
-    user = MaintainerFactory(username="maint")
-    client.force_login(user)
-    return user
 
 
 def only_event(action: str) -> AuditEvent:

@@ -27,12 +27,6 @@ pytestmark = pytest.mark.django_db
 LOCKED_NOTICE = "Managed by Microsoft Entra ID"
 
 
-@pytest.fixture
-def maintainer(client, settings):
-    settings.KEYFAX_SSO_ADMIN_TOOL = "off"
-    user = MaintainerFactory(username="maint")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

@@ -23,12 +23,6 @@ pytestmark = pytest.mark.django_db
 URL = "/admin-tools/users/"
 
 
-@pytest.fixture
-def maintainer(client, settings):
-    settings.KEYFAX_SSO_ADMIN_TOOL = "off"  # password sign-ins are admitted
-    user = MaintainerFactory(username="maint", first_name="Mina", last_name="Tainer")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture
