@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -124,6 +125,21 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": selectors.version_steps(version.graph)})
 
 
+def _part_form(request: HttpRequest, form: Any, *, existing: Any, add: Any, script: Any,
+               what: str, **context: Any) -> HttpResponse:
+    """Save a step, answer or outcome form (edit ``existing`` or ``add`` a new one), or show
+    it again with its field errors."""
+    if request.method == "POST" and form.is_valid():
+        if existing:
+            form.save()
+            services.touch(script)
+        else:
+            add(form.instance)
+        messages.success(request, f"Saved the {what}.")
+        return _to_script(script)
+    return render(request, T + "form.html", {"form": form, "script": script, **context})
+
+
 @admin_tool
 @require_http_methods(["GET", "POST"])
 def step_form(request: HttpRequest, pk: int | None = None, script_pk: int | None = None
@@ -132,17 +148,11 @@ def step_form(request: HttpRequest, pk: int | None = None, script_pk: int | None
     step = selectors.step(pk) if pk else None
     script = step.script if step else selectors.script(script_pk)
     access.require(access.may_edit(request.user, script.script_set))
-    form = StepForm(request.POST or None, instance=step)
-    if request.method == "POST" and form.is_valid():
-        if step:
-            form.save()
-            services.touch(script)
-        else:
-            services.add_step(script, form.instance)
-        messages.success(request, "Saved the step.")
-        return _to_script(script)
-    return render(request, T + "form.html", {"form": form, "script": script, "step": step,
-                                             "title": "Edit step" if step else "Add a step"})
+    return _part_form(
+        request, StepForm(request.POST or None, instance=step), existing=step, script=script,
+        add=lambda new: services.add_step(script, new), what="step", step=step,
+        title="Edit step" if step else "Add a step",
+    )
 
 
 @admin_tool
@@ -154,18 +164,12 @@ def answer_form(request: HttpRequest, pk: int | None = None, step_pk: int | None
     step = answer.step if answer else selectors.step(step_pk)
     script = step.script
     access.require(access.may_edit(request.user, script.script_set))
-    form = AnswerForm(request.POST or None, instance=answer, script=script)
-    if request.method == "POST" and form.is_valid():
-        if answer:
-            form.save()
-            services.touch(script)
-        else:
-            services.add_answer(step, form.instance)
-        messages.success(request, "Saved the answer.")
-        return _to_script(script)
     title = "Edit answer" if answer else "Add an answer"
-    return render(request, T + "form.html", {"form": form, "script": script, "step": step,
-                                             "title": f"{title} to \u201c{step.question}\u201d"})
+    return _part_form(
+        request, AnswerForm(request.POST or None, instance=answer, script=script),
+        existing=answer, script=script, add=lambda new: services.add_answer(step, new),
+        what="answer", step=step, title=f"{title} to \u201c{step.question}\u201d",
+    )
 
 
 @admin_tool
@@ -176,18 +180,11 @@ def outcome_form(request: HttpRequest, pk: int | None = None, script_pk: int | N
     outcome = selectors.outcome(pk) if pk else None
     script = outcome.script if outcome else selectors.script(script_pk)
     access.require(access.may_edit(request.user, script.script_set))
-    form = OutcomeForm(request.POST or None, instance=outcome)
-    if request.method == "POST" and form.is_valid():
-        if outcome:
-            form.save()
-            services.touch(script)
-        else:
-            services.add_outcome(script, form.instance)
-        messages.success(request, "Saved the outcome.")
-        return _to_script(script)
-    return render(request, T + "form.html", {"form": form, "script": script,
-                                             "title": "Edit outcome" if outcome
-                                             else "Add an outcome"})
+    return _part_form(
+        request, OutcomeForm(request.POST or None, instance=outcome), existing=outcome,
+        script=script, add=lambda new: services.add_outcome(script, new), what="outcome",
+        title="Edit outcome" if outcome else "Add an outcome",
+    )
 
 
 @admin_tool
