@@ -42,8 +42,15 @@ def _emulator_environment(emulator_port: int) -> dict[str, str]:
         "ENTRA_TENANT_ID": DEMO_TENANT_ID,
         "ENTRA_CLIENT_ID": DEMO_CLIENT_ID,
         "ENTRA_CLIENT_SECRET": DEMO_CLIENT_SECRET,
-        "KEYFAX_SSO_ADMIN_TOOL": os.environ.get("KEYFAX_SSO_ADMIN_TOOL", "authentication"),
-        "KEYFAX_SSO_WEB_STAFF": os.environ.get("KEYFAX_SSO_WEB_STAFF", "authentication"),
+        # The demo lets the people's app roles decide (the seeded role mappings), so each demo
+        # person lands with permissions; set either to `authentication` to manage them in
+        # User Maintenance instead.
+        "KEYFAX_SSO_ADMIN_TOOL": os.environ.get(
+            "KEYFAX_SSO_ADMIN_TOOL", "authentication_and_permissions"
+        ),
+        "KEYFAX_SSO_WEB_STAFF": os.environ.get(
+            "KEYFAX_SSO_WEB_STAFF", "authentication_and_permissions"
+        ),
         # The demo break-glass account (see README) signs in with a password.
         "KEYFAX_LOCAL_LOGIN": os.environ.get("KEYFAX_LOCAL_LOGIN", "true"),
         "DEBUG": "true",
