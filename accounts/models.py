@@ -103,3 +103,19 @@ class EntraIdentity(models.Model):
     def natural_key(self) -> tuple[str, str]:
         """(tenant id, object id): lets fixtures (demo people) load twice without clashing."""
         return (str(self.tenant_id), str(self.object_id))
+
+
+class EntraSession(models.Model):
+    """Which Keyfax session an Entra sign-in session (``sid``) opened.
+
+    Entra's front-channel logout names only the ``sid`` (and the browser's cookie is often
+    absent in its hidden iframe), so the session is found and ended here, on the server.
+    """
+
+    sid = models.CharField(max_length=100, db_index=True)
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="entra_sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.sid} → {self.session_key[:8]}…"

@@ -21,6 +21,7 @@ from mozilla_django_oidc.views import (
     OIDCLogoutView,
 )
 
+from accounts import front_channel
 from accounts.backends import aadsts_code
 from accounts.entra.discovery import provider_metadata
 from accounts.pipeline import SignInContext
@@ -32,7 +33,6 @@ from audit.services import record
 
 STATE_MAX_AGE_SECONDS = 10 * 60
 SIGN_IN_METHOD = "keyfax_sign_in_method"
-ENTRA_SID = "keyfax_entra_sid"
 ADMITTED_ELEMENTS = "keyfax_admitted_elements"  # the elements this Entra sign-in admits
 # URL namespaces of the portals, so a sign-in's ``next`` tells which element it is for.
 ELEMENT_NAMESPACES = {"admin_tools": Element.ADMIN_TOOL, "staff_portal": Element.WEB_STAFF}
@@ -150,8 +150,7 @@ class EntraCallbackView(OIDCAuthenticationCallbackView):
             auth.login(request, user)  # a new session key: no fixation
             request.session[SIGN_IN_METHOD] = "entra"
             request.session[ADMITTED_ELEMENTS] = sorted(context.admitted)
-            if isinstance(context.claims.get("sid"), str):
-                request.session[ENTRA_SID] = context.claims["sid"][:100]
+            front_channel.remember(request, user, context.claims.get("sid"))
             _record_sign_in(request, user, context)
         return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
 
@@ -218,6 +217,7 @@ class EntraLogoutView(OIDCLogoutView):
                 subject=f"user:{request.user.pk}",
                 detail={"method": method, "kind": "rp_initiated" if entra_url else "local"},
             )
+            front_channel.forget(request)
             auth.logout(request)
         return HttpResponseRedirect(entra_url or signed_out_url)
 
