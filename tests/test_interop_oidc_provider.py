@@ -12,7 +12,8 @@ from accounts.models import EntraIdentity
 from audit.models import AuditEvent
 from tests import people, tokens
 from tests.conftest import point_site_at
-from tests.interop.provider import OidcProviderProcess, abort_login, complete_login
+from tests.interop.browser import abort_login, complete_login
+from tests.interop.provider import OidcProviderProcess
 from tests.people import PEOPLE_FILE
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db(transaction=True)]
