@@ -8,6 +8,7 @@ opened (:func:`remember`), and this view ends those sessions by their key.
 
 from __future__ import annotations
 
+import re
 from importlib import import_module
 from typing import Any
 
@@ -22,12 +23,14 @@ from accounts.models import EntraSession
 from audit.models import Action
 from audit.services import record
 
-MAX_SID_LENGTH = 100
+# Entra's sid is a GUID; anything outside this shape (NUL bytes included, which PostgreSQL
+# refuses) is not one of ours and is never looked up.
+SID_SHAPE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
 def remember(request: HttpRequest, user: Any, sid: object) -> None:
     """Note which session this sign-in's ``sid`` opened (call after ``login()``)."""
-    if not isinstance(sid, str) or not sid or len(sid) > MAX_SID_LENGTH:
+    if not isinstance(sid, str) or not SID_SHAPE.match(sid):
         return
     if request.session.session_key is None:
         request.session.save()
@@ -48,7 +51,7 @@ def forget(request: HttpRequest) -> None:
 def front_channel_logout(request: HttpRequest) -> HttpResponse:
     """End every session the ``sid`` opened; answer 200 whatever the ``sid`` (no oracle)."""
     sid = request.GET.get("sid", "")
-    if sid and len(sid) <= MAX_SID_LENGTH:
+    if SID_SHAPE.match(sid):
         _end_sessions(request, sid)
     return HttpResponse("Signed out of Keyfax.", content_type="text/plain; charset=utf-8")
 

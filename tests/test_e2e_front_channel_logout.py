@@ -56,7 +56,7 @@ def test_another_persons_session_is_untouched(entra, browser, live_server):
 
 
 @pytest.mark.parametrize("query", ["", "?sid=", "?sid=unknown", "?sid=" + "x" * 500,
-                                   "?sid=%00", "?sid[]=a"])
+                                   "?sid=%00", "?sid=a%00b", "?sid=%ff%fe", "?sid[]=a"])
 def test_unknown_or_malformed_sids_change_nothing_and_say_nothing(entra, browser, query):
     browser.sign_in(ADMIN["oid"])
     events = AuditEvent.objects.count()
