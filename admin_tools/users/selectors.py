@@ -102,15 +102,20 @@ def order_fields(sort: str) -> tuple[Any, ...]:
     return (*fields, "-pk" if descending else "pk")
 
 
+def user_rows(ids: QuerySet, sort: str = DEFAULT_SORT) -> QuerySet[User]:
+    """The users with these ids (a subquery), joined to their identity, in list order."""
+    return (User.objects.select_related("entra_identity")
+            .defer("entra_identity__roles", "entra_identity__groups")
+            .filter(pk__in=ids).order_by(*order_fields(sort)))
+
+
 def user_list(
     *, q: str = "", name: str = "", username: str = "", kind: str = "", group: str = "",
     sort: str = DEFAULT_SORT,
 ) -> QuerySet[User]:
-    """The users matching the filters, in list order, with their Entra identity (page them,
-    then :func:`mark_types` sets the page's Administrative and Web Staff flags)."""
-    users = User.objects.select_related("entra_identity").defer(
-        "entra_identity__roles", "entra_identity__groups",  # up to hundreds of groups each
-    )
+    """The users matching the filters, in list order (page their ids, load the page with
+    :func:`user_rows`, then :func:`mark_types` sets its Administrative and Web Staff flags)."""
+    users = User.objects.all()
     if q:
         upn = EntraIdentity.objects.filter(upn__icontains=q).values("user_id")
         users = users.filter(

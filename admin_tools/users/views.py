@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.forms import SetPasswordForm
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from accounts.models import User
 from accounts.sso_config import Element
 from admin_tools.users import selectors, services
 from admin_tools.users.forms import DetailsForm, EditForm, FilterForm
+from admin_tools.users.paging import IdFirstPaginator
 from permissions import catalogue
 from permissions import services as permission_services
 
@@ -48,7 +48,10 @@ def _who(request: HttpRequest) -> services.Who:
 def user_list(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET, groups=selectors.user_groups())
     filters = form.filters()
-    page = Paginator(selectors.user_list(**filters), PER_PAGE).get_page(request.GET.get("page"))
+    page = IdFirstPaginator(
+        selectors.user_list(**filters), PER_PAGE,
+        rows=lambda ids: selectors.user_rows(ids, filters["sort"]),
+    ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page,
