@@ -20,8 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from accounts.models import EntraSession
-from audit.models import Action
-from audit.services import record
+from accounts.sign_out import record_sign_out
 
 # Entra's sid is a GUID; anything outside this shape (NUL bytes included, which PostgreSQL
 # refuses) is not one of ours and is never looked up.
@@ -60,16 +59,7 @@ def _end_sessions(request: HttpRequest, sid: str) -> None:
     store = import_module(settings.SESSION_ENGINE).SessionStore
     notes = list(EntraSession.objects.select_related("user__entra_identity").filter(sid=sid))
     for note in notes:
-        identity = getattr(note.user, "entra_identity", None)
         with transaction.atomic():  # the sign-out and its audit event stand or fall together
             store(session_key=note.session_key).delete()
             note.delete()
-            record(
-                Action.SIGN_OUT,
-                request=request,
-                actor=note.user,
-                tenant_id=identity.tenant_id if identity else "",
-                object_id=identity.object_id if identity else "",
-                subject=f"user:{note.user.pk}",
-                detail={"method": "entra", "kind": "front_channel"},
-            )
+            record_sign_out(request, note.user, method="entra", kind="front_channel")

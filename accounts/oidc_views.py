@@ -27,6 +27,7 @@ from accounts.entra.discovery import provider_metadata
 from accounts.pipeline import SignInContext
 from accounts.refusals import Reason, SignInRefused
 from accounts.sign_in_pages import refusal_response
+from accounts.sign_out import record_sign_out
 from accounts.sso_config import Element, SsoConfig, sso_config
 from audit.models import Action
 from audit.services import record
@@ -206,17 +207,9 @@ class EntraLogoutView(OIDCLogoutView):
             return HttpResponseRedirect(signed_out_url)
         method = request.session.get(SIGN_IN_METHOD, "password")
         entra_url = _entra_logout_url(signed_out_url) if method == "entra" else None
-        identity = getattr(request.user, "entra_identity", None)
+        kind = "rp_initiated" if entra_url else "local"
         with transaction.atomic():  # the sign-out and its audit event stand or fall together
-            record(
-                Action.SIGN_OUT,
-                request=request,
-                actor=request.user,
-                tenant_id=identity.tenant_id if identity else "",
-                object_id=identity.object_id if identity else "",
-                subject=f"user:{request.user.pk}",
-                detail={"method": method, "kind": "rp_initiated" if entra_url else "local"},
-            )
+            record_sign_out(request, request.user, method=method, kind=kind)
             front_channel.forget(request)
             auth.logout(request)
         return HttpResponseRedirect(entra_url or signed_out_url)

@@ -77,6 +77,24 @@ def entra(emulator, settings, live_server):
 
 
 @pytest.fixture
+def sign_in(client, settings):
+    """``sign_in("edit_scripts", ...)``: an Entra session (both elements admitted) for a new
+    user, or ``user=``, holding those catalogue permissions."""
+    from tests.factories import UserFactory, grant
+    from tests.permission_helpers import entra_session
+
+    point_site_at(settings, "https://login.microsoftonline.com")
+
+    def signed_in(*codenames: str, user=None):
+        user = user or UserFactory()
+        grant(user, *codenames)
+        entra_session(client, user)
+        return user
+
+    return signed_in
+
+
+@pytest.fixture
 def maintainer(client, settings):
     """A signed-in holder of maintain-users (Administration Tool off: passwords admitted)."""
     from tests.factories import MaintainerFactory

@@ -9,23 +9,9 @@ from guardian.shortcuts import assign_perm
 from admin_tools.models import Answer, Outcome, Script, ScriptSet, ScriptVersion, Step
 from admin_tools.scripts import services
 from tests.conftest import point_site_at
-from tests.factories import ScriptSetFactory, StepFactory, UserFactory, grant, leaking_tap_script
-from tests.permission_helpers import entra_session
+from tests.factories import ScriptSetFactory, StepFactory, leaking_tap_script
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sign_in(client, settings):
-    point_site_at(settings, "https://login.microsoftonline.com")
-
-    def signed_in(*codenames: str, user=None):
-        user = user or UserFactory()
-        grant(user, *codenames)
-        entra_session(client, user)
-        return user
-
-    return signed_in
 
 
 @pytest.fixture

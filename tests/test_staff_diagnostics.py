@@ -13,22 +13,8 @@ from staff_portal import diagnostics
 from staff_portal.models import DiagnosticResult
 from tests.conftest import point_site_at
 from tests.factories import LocalUserFactory, UserFactory, grant, leaking_tap_script
-from tests.permission_helpers import entra_session
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sign_in(client, settings):
-    point_site_at(settings, "https://login.microsoftonline.com")
-
-    def signed_in(*codenames: str):
-        user = UserFactory()
-        grant(user, *codenames)
-        entra_session(client, user)
-        return user
-
-    return signed_in
 
 
 @pytest.fixture
