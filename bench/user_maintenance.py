@@ -9,6 +9,9 @@ Tool and Web Staff permissions), VACUUM ANALYZEs, then measures ``/admin-tools/u
 signed-in maintainer (Django test Client, an admitted Entra session): SQL queries per page,
 and the median server time (``time.perf_counter`` around ``client.get``) of ``--runs`` runs
 after a warm-up, unfiltered, searched, filtered by type, sorted, page 1 and a deep page.
+
+Baseline, same invocation: the searches again with the trigram indexes of ``accounts``
+migration 0004 dropped (PostgreSQL then scans every user), and the ratio.
 """
 
 from __future__ import annotations
@@ -205,9 +208,23 @@ def main() -> None:
     print("|---|---|---|---|")
     queries, median, _rows = measure(client, {}, options.runs, "/admin-tools/")
     print(f"| (for scale: the Administration Tool home) | - | {queries} | {median:.1f} |")
+    indexed = {}
     for name, params in SCENARIOS:
         queries, median, rows = measure(client, params, options.runs)
+        indexed[name] = median
         print(f"| {name} | {rows} | {queries} | {median:.1f} |")
+    print()
+    print("Baseline: the searches without the trigram indexes (dropped for this run).")
+    print()
+    print("| search | median ms, no trigram index | median ms, indexed | speed-up |")
+    print("|---|---|---|---|")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX user_search_trgm_idx, entraidentity_upn_trgm_idx")
+    for name, params in SCENARIOS:
+        if "q" in params:
+            _queries, median, _rows = measure(client, params, options.runs)
+            print(f"| {name} | {median:.1f} | {indexed[name]:.1f} | "
+                  f"{median / indexed[name]:.2f}x |")
 
 
 if __name__ == "__main__":

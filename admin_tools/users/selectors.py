@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import F, Q, QuerySet
+from django.db.models import CharField, F, Func, Q, QuerySet
 from django.db.models.functions import Upper
+from django.db.models.lookups import IContains
 
 from accounts.models import EntraIdentity, User
 from accounts.sso_config import Element
@@ -77,6 +78,33 @@ def holds_element(element: Element) -> Q:
     return Q(pk__in=direct.values("user_id")) | Q(pk__in=via_group.values("user_id"))
 
 
+SEARCHED_FIELDS = ("username", "first_name", "last_name", "email", "user_group")
+
+
+class SearchText(Func):
+    """A user's searched fields as one text, space-separated (so "ann smith" finds Ann
+    Smith): one ``LIKE`` per user instead of five. On PostgreSQL a trigram index answers it:
+    ``accounts`` migration 0004 indexes exactly this SQL (all five columns are NOT NULL)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = CharField()
+
+    def __init__(self) -> None:
+        super().__init__(*SEARCHED_FIELDS)
+
+
+def matching(q: str) -> Q:
+    """Users whose username, names, email, User Group or UPN contain ``q`` (any case).
+
+    Two ``IN`` subqueries, each answered by its own trigram index on PostgreSQL; an ``OR``
+    of the conditions themselves would make the database test every user.
+    """
+    found = User.objects.filter(IContains(SearchText(), q)).values("pk")
+    upn = EntraIdentity.objects.filter(upn__icontains=q).values("user_id")
+    return Q(pk__in=found) | Q(pk__in=upn)
+
+
 def _type_filter(kind: str) -> Q:
     return {
         UserType.ADMINISTRATIVE: Q(is_staff=True) | Q(is_superuser=True)
@@ -117,11 +145,7 @@ def user_list(
     :func:`user_rows`, then :func:`mark_types` sets its Administrative and Web Staff flags)."""
     users = User.objects.all()
     if q:
-        upn = EntraIdentity.objects.filter(upn__icontains=q).values("user_id")
-        users = users.filter(
-            Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)
-            | Q(email__icontains=q) | Q(user_group__icontains=q) | Q(pk__in=upn)
-        )
+        users = users.filter(matching(q))
     if name:
         for word in name.split()[:5]:
             users = users.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
