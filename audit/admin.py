@@ -18,7 +18,8 @@ from django.utils.html import format_html
 from audit import selectors
 from audit.admin_export import csv_response
 from audit.admin_paging import EstimatedCountPaginator
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent
+from audit.services import record
 
 # The URL lookups IT may use: the filters below, plus exact actor / request / address links.
 ALLOWED_LOOKUPS = frozenset({
@@ -115,6 +116,9 @@ class AuditEventAdmin(admin.ModelAdmin):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("These filters are not valid; export nothing.")
+        # Who took a copy of the log, and of what, is itself on the record.
+        record(Action.AUDIT_EXPORTED, actor=request.user, request=request, subject="audit log",
+               detail={"format": "csv", "query": request.GET.urlencode()[:1000]})
         return csv_response(changelist.queryset)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -46,9 +46,11 @@ class Action(models.TextChoices):
     USER_DISABLED = "user_disabled", "User disabled"
     USER_ENABLED = "user_enabled", "User enabled"
     ROLE_MAPPING_CHANGED = "role_mapping_changed", "Role mapping changed"
+    SCRIPT_PUBLISHED = "script_published", "Script published"
     SETTINGS_SEEN = "settings_seen", "SSO settings seen at start-up"
     SCIM_CHANGE = "scim_change", "SCIM provisioning change"
     AUDIT_PRUNED = "audit_pruned", "Audit events pruned"
+    AUDIT_EXPORTED = "audit_exported", "Audit events exported"
 
 
 class Outcome(models.TextChoices):

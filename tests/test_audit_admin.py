@@ -149,6 +149,21 @@ def test_csv_export_streams_the_filtered_events(it_admin, events):
     assert alice_in["hash"] == events["alice_in"].hash
 
 
+def test_each_export_is_itself_audited(it_admin, events):
+    read_csv(it_admin.get(EXPORT, {"outcome__exact": "refused"}))
+
+    exported = AuditEvent.objects.get(action=Action.AUDIT_EXPORTED)
+    assert exported.actor_username == "it-admin" and exported.subject == "audit log"
+    assert exported.detail == {"format": "csv", "query": "outcome__exact=refused"}
+
+
+def test_a_refused_export_is_not_recorded_as_an_export(client, it_admin, events):
+    assert it_admin.get(EXPORT, {"nonsense__field": "1"}).status_code == 400
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get(EXPORT).status_code == 403
+    assert not AuditEvent.objects.filter(action=Action.AUDIT_EXPORTED).exists()
+
+
 def test_csv_cells_cannot_become_formulas(it_admin, events):
     rows = read_csv(it_admin.get(EXPORT, {"action__exact": "user_changed"}))
     assert rows[0]["subject"] == "'=HYPERLINK(\"http://x\")"

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from admin_tools.models import Answer, ImmutableError, Script, ScriptVersion
 from admin_tools.scripts import services
 from admin_tools.scripts.graph import build_graph, problems, reachable_steps
+from audit.models import Action, AuditEvent
 from tests.factories import (
     AnswerFactory,
     ScriptFactory,
@@ -77,6 +78,22 @@ def test_publishing_stores_numbered_snapshots():
     assert script.published_version == second
 
 
+def test_each_publish_is_audited_with_what_went_live():
+    script, steps, *_ = leaking_tap_script()
+    author = UserFactory(username="gareth")
+    services.publish(script, by=author)
+    services.publish(script, by=author)
+
+    events = AuditEvent.objects.filter(action=Action.SCRIPT_PUBLISHED).order_by("id")
+    assert [e.detail["version"] for e in events] == [1, 2]
+    assert [e.detail["previous_version"] for e in events] == [None, 1]
+    second = events.last()
+    assert (second.actor_username, second.element, second.subject) == (
+        "gareth", "admin_tool", f"script:{script.pk}")
+    assert second.detail["script_set"] == script.script_set.slug
+    assert second.detail["topic"] == script.topic and second.detail["steps"] == len(steps)
+
+
 def test_a_refused_publish_lists_every_problem_and_writes_nothing():
     script, _steps, answers, _ = leaking_tap_script()
     version = services.publish(script)
@@ -91,6 +108,7 @@ def test_a_refused_publish_lists_every_problem_and_writes_nothing():
     assert len(refused.value.problems) == 5  # nowhere, empty, 3 unreachable
     assert any("\u201cKitchen\u201d leads nowhere" in p for p in refused.value.problems)
     assert ScriptVersion.objects.filter(script=script).count() == 1
+    assert AuditEvent.objects.filter(action=Action.SCRIPT_PUBLISHED).count() == 1
     script.refresh_from_db()
     assert script.published_version == version
 

@@ -8,6 +8,7 @@ from guardian.shortcuts import assign_perm
 
 from admin_tools.models import Answer, Outcome, Script, ScriptSet, ScriptVersion, Step
 from admin_tools.scripts import services
+from audit.models import Action, AuditEvent
 from tests.conftest import point_site_at
 from tests.factories import ScriptSetFactory, StepFactory, leaking_tap_script
 
@@ -178,12 +179,16 @@ def test_authoring_a_script_step_by_step_then_publishing(client, sign_in, tap):
     assert "Not published: the script has problems" in refused.text
     assert "has no answers: it is a dead end" in refused.text
     assert not ScriptVersion.objects.exists()
+    assert not AuditEvent.objects.filter(action=Action.SCRIPT_PUBLISHED).exists()
 
     client.post(url("answer-create", hot_cold.pk),
                 {"text": "Cold", "action": "outcome", "outcome": outcomes["washer"].pk})
     published = client.post(url("script-publish", script.pk), follow=True)
     assert "Published version 1" in published.text
     version = ScriptVersion.objects.get()
+    event = AuditEvent.objects.get(action=Action.SCRIPT_PUBLISHED)
+    assert event.actor_user_id == version.published_by_id and event.request_id
+    assert event.subject == f"script:{script.pk}" and event.detail["version"] == 1
     page = client.get(url("script-version", version.pk))
     assert page.status_code == 200 and "Is it hot or cold?" in page.text
 

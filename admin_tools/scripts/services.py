@@ -6,10 +6,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.sso_config import Element
 from admin_tools.models import Answer, Outcome, Script, ScriptVersion, Step
 from admin_tools.scripts.graph import build_graph, problems
+from audit.models import Action
+from audit.services import record
 
 
 class PublishRefused(Exception):
@@ -68,10 +72,12 @@ def delete_answer(answer: Answer) -> None:
     touch(script)
 
 
-def publish(script: Script, *, by: Any = None) -> ScriptVersion:
+def publish(script: Script, *, by: Any = None, request: HttpRequest | None = None,
+            ) -> ScriptVersion:
     """Validate the draft and store it as the next immutable version, now live in Web Staff.
 
-    Raises :class:`PublishRefused` with the problems; then nothing is written.
+    Raises :class:`PublishRefused` with the problems; then nothing is written. The
+    ``script_published`` audit event commits with the version, or neither does.
     """
     with transaction.atomic():
         script = Script.objects.select_for_update().select_related("script_set").get(
@@ -86,4 +92,12 @@ def publish(script: Script, *, by: Any = None) -> ScriptVersion:
             topic=script.topic, graph=graph, published_at=timezone.now(), published_by=by)
         script.published_version = version
         script.save(update_fields=["published_version"])
+        record(
+            Action.SCRIPT_PUBLISHED, actor=by, subject=f"script:{script.pk}",
+            element=Element.ADMIN_TOOL.value, request=request,
+            detail={"script_set": script.script_set.slug, "kind": script.kind,
+                    "category": script.category, "topic": script.topic,
+                    "version": version.number, "previous_version": last or None,
+                    "steps": len(graph.get("steps", []))},
+        )
     return version

@@ -107,7 +107,7 @@ def script_publish(request: HttpRequest, pk: int) -> HttpResponse:
     script = selectors.script(pk)
     access.require(access.may_publish(request.user, script.script_set))
     try:
-        version = services.publish(script, by=request.user)
+        version = services.publish(script, by=request.user, request=request)
     except services.PublishRefused as refusal:
         context = _script_context(request, script, refused=refusal.problems)
         return render(request, T + "script_detail.html", context, status=400)
