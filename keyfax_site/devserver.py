@@ -17,8 +17,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_TENANT_ID = "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 DEMO_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-# fixtures/*.json, loaded by every `make run`
-DEMO_FIXTURES = ("demo", "demo_people", "demo_scripts")
+# fixtures/*.json, loaded by every `make run` in this order (the role mappings name the
+# demo Script Sets, so they come after demo_scripts)
+DEMO_FIXTURES = ("demo", "demo_people", "demo_scripts", "demo_role_mappings")
 DEMO_CLIENT_SECRET = "dev-emulator-secret-not-for-production"  # noqa: S105
 
 

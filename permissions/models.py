@@ -34,6 +34,11 @@ class SourceKind(models.TextChoices):
     GROUP = "group", "Entra group"
 
 
+class RoleMappingManager(models.Manager):
+    def get_by_natural_key(self, kind: str, value: str) -> RoleMapping:
+        return self.get(kind=kind, value=value)
+
+
 class RoleMapping(models.Model):
     """What holding an Entra app role (or being in a group) means in Keyfax.
 
@@ -66,6 +71,8 @@ class RoleMapping(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = RoleMappingManager()
+
     class Meta:
         ordering = ["kind", "value"]
         constraints = [
@@ -74,6 +81,10 @@ class RoleMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value}"
+
+    def natural_key(self) -> tuple[str, str]:
+        """``(kind, value)``: what fixtures (e.g. the demo's) name a mapping by."""
+        return (self.kind, self.value)
 
     def clean(self) -> None:
         if self.kind == SourceKind.GROUP:
@@ -87,6 +98,17 @@ class RoleMapping(models.Model):
             raise ValidationError(
                 {"value": "An app-role value is 1 to 120 printable ASCII characters, no spaces."}
             )
+
+
+class ScriptSetGrantManager(models.Manager):
+    def get_by_natural_key(
+        self, kind: str, value: str, slug: str, codename: str, app_label: str, model: str
+    ) -> ScriptSetGrant:
+        return self.get(
+            mapping__kind=kind, mapping__value=value, script_set__slug=slug,
+            permission__codename=codename, permission__content_type__app_label=app_label,
+            permission__content_type__model=model,
+        )
 
 
 class ScriptSetGrant(models.Model):
@@ -104,6 +126,8 @@ class ScriptSetGrant(models.Model):
                           "content_type__model": catalogue.SCRIPT_SET_MODEL},
     )
 
+    objects = ScriptSetGrantManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -113,6 +137,18 @@ class ScriptSetGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.permission.codename} in {self.script_set}"
+
+    def natural_key(self) -> tuple[str, ...]:
+        """The mapping's key, the Script Set's slug and the permission's key, flattened:
+        ``(kind, value, slug, codename, app_label, model)``."""
+        return (
+            self.mapping.natural_key() + self.script_set.natural_key()
+            + self.permission.natural_key()
+        )
+
+    natural_key.dependencies = [  # type: ignore[attr-defined]
+        "permissions.rolemapping", "admin_tools.scriptset", "auth.permission",
+    ]
 
 
 class EntraGrant(models.Model):
