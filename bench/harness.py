@@ -91,8 +91,11 @@ def site_environment(authority: str, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def site(env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
-    """Migrate a fresh SQLite database and serve the site; yields its URL and environment."""
+def site(env: dict[str, str], workers: int = 2) -> Iterator[tuple[str, dict[str, str]]]:
+    """Migrate a fresh SQLite database and serve the site; yields its URL and environment.
+
+    Each gunicorn worker keeps its own caches (discovery, keys): count per-sign-in IdP
+    requests with one worker, or a worker's first sign-in counts as steady state."""
     with tempfile.TemporaryDirectory() as scratch:
         env = {**env, "DATABASE_URL": f"sqlite:///{scratch}/bench.sqlite3"}
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env,
@@ -101,7 +104,7 @@ def site(env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
         # gunicorn, as in production (docs/deployment.md): persistent workers and connections.
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "keyfax_site.wsgi", "--bind",
-             f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
+             f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"

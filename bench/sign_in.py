@@ -82,10 +82,10 @@ def main() -> None:
 
     with emulator() as emu:  # in this process, so its request counts can be read
         env = site_environment(emu.base_url)
-        with site(env) as (base, _):
+        with site(env, workers=1) as (base, _):
             ours, ours_detail = site_requests_per_sign_in(emu, base, None)
         vanilla_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.vanilla_settings"}
-        with site(vanilla_env) as (base, _):
+        with site(vanilla_env, workers=1) as (base, _):
             theirs, theirs_detail = site_requests_per_sign_in(emu, base, "/signed-in")
 
     with (
