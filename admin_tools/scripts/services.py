@@ -72,8 +72,9 @@ def delete_answer(answer: Answer) -> None:
     touch(script)
 
 
-def publish(script: Script, *, by: Any = None, request: HttpRequest | None = None,
-            ) -> ScriptVersion:
+def publish(
+    script: Script, *, by: Any = None, request: HttpRequest | None = None
+) -> ScriptVersion:
     """Validate the draft and store it as the next immutable version, now live in Web Staff.
 
     Raises :class:`PublishRefused` with the problems; then nothing is written. The
@@ -98,6 +99,6 @@ def publish(script: Script, *, by: Any = None, request: HttpRequest | None = Non
             detail={"script_set": script.script_set.slug, "kind": script.kind,
                     "category": script.category, "topic": script.topic,
                     "version": version.number, "previous_version": last or None,
-                    "steps": len(graph.get("steps", []))},
+                    "steps": len(graph["steps"])},
         )
     return version
