@@ -149,6 +149,7 @@ SCENARIOS = [
     ("unfiltered, page 150 (deep)", {"page": "150"}),
     ("search ?q=smith", {"q": "smith"}),
     ("search ?q=smith, deep page", {"q": "smith", "page": "15"}),
+    ("search ?q=smith gas (two words)", {"q": "smith gas"}),
     ("full name ?name=priya shah", {"name": "priya shah"}),
     ("type=entra", {"type": "entra"}),
     ("type=administrative", {"type": "administrative"}),

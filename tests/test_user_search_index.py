@@ -28,7 +28,13 @@ def found():
 @pytest.mark.parametrize(("q", "expected"), [
     ("smith", ["ann.a", "bob_b"]),
     ("SMITHSON", ["bob_b"]),
-    ("ann smith", ["ann.a"]),  # forename and surname together
+    ("ann smith", ["ann.a"]),  # every word must match
+    ("smith ann", ["ann.a"]),  # in any order
+    ("smith gas", ["ann.a"]),  # across fields
+    ("smith bob", ["bob_b"]),
+    ("smith jones", []),
+    ("example.org org", ["ann.a", "bob_b", "carl"]),
+    ("  ", ["ann.a", "bob_b", "carl"]),  # blank: no filter
     ("bob@example", ["bob_b"]),  # email
     ("void", ["bob_b"]),  # User Group
     ("riverside", ["carl"]),  # UPN only

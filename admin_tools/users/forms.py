@@ -17,7 +17,8 @@ class FilterForm(forms.Form):
     """GET filters. Invalid values (NUL bytes, unknown choices) are reported and ignored."""
 
     q = forms.CharField(label="Search", max_length=100, required=False,
-                        help_text="Username, name, email, User Group or UPN.")
+                        help_text="Username, name, email, User Group or UPN; "
+                                  "every word must match.")
     name = forms.CharField(label="Full name", max_length=100, required=False)
     username = forms.CharField(label="Username", max_length=150, required=False)
     type = forms.ChoiceField(label="Type", required=False,
