@@ -11,7 +11,12 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
 from django.urls import URLPattern, path
 from django.utils.html import format_html
 
@@ -107,7 +112,11 @@ class AuditEventAdmin(admin.ModelAdmin):
         return [export, *super().get_urls()]
 
     def export_csv(self, request: HttpRequest) -> HttpResponse:
-        """The changelist's current filters, search and order, as a streamed CSV file."""
+        """The changelist's current filters, search and order (the query string), as a
+        streamed CSV file. POST only: each export is audited, so a cross-site link or
+        image must not be able to start one in someone's name (CSRF applies)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         if not self.has_view_permission(request):
             raise PermissionDenied
         request.GET = request.GET.copy()

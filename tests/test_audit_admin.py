@@ -7,9 +7,10 @@ import io
 import json
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Outcome
@@ -21,6 +22,12 @@ pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/django-admin/audit/auditevent/"
 EXPORT = "/django-admin/audit/auditevent/export.csv"
+
+
+def export(client, params: dict[str, str] | None = None):
+    """What the changelist's export button does: a POST to the export URL, filters in the
+    query string."""
+    return client.post(f"{EXPORT}?{urlencode(params or {})}")
 
 
 @pytest.fixture
@@ -106,9 +113,9 @@ def test_search(it_admin, events, term, expected):
     "action__exact=%00",
 ])
 def test_bad_or_unknown_filters_are_refused_without_an_error(it_admin, events, query):
-    for url in (CHANGELIST, EXPORT):
-        response = it_admin.get(f"{url}?{query}")
-        assert response.status_code in {302, 400}, (url, query)
+    for response in (it_admin.get(f"{CHANGELIST}?{query}"),
+                     it_admin.post(f"{EXPORT}?{query}")):
+        assert response.status_code in {302, 400}, query
 
 
 def test_the_detail_view_is_read_only_and_shows_detail_escaped(it_admin, events):
@@ -137,7 +144,7 @@ def read_csv(response) -> list[dict[str, str]]:
 
 
 def test_csv_export_streams_the_filtered_events(it_admin, events):
-    response = it_admin.get(EXPORT, {"actor_username": "alice", "p": "7"})
+    response = export(it_admin, {"actor_username": "alice", "p": "7"})
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="audit-events-')
@@ -150,7 +157,7 @@ def test_csv_export_streams_the_filtered_events(it_admin, events):
 
 
 def test_each_export_is_itself_audited(it_admin, events):
-    read_csv(it_admin.get(EXPORT, {"outcome__exact": "refused"}))
+    read_csv(export(it_admin, {"outcome__exact": "refused"}))
 
     exported = AuditEvent.objects.get(action=Action.AUDIT_EXPORTED)
     assert exported.actor_username == "it-admin" and exported.subject == "audit log"
@@ -158,14 +165,27 @@ def test_each_export_is_itself_audited(it_admin, events):
 
 
 def test_a_refused_export_is_not_recorded_as_an_export(client, it_admin, events):
-    assert it_admin.get(EXPORT, {"nonsense__field": "1"}).status_code == 400
+    assert export(it_admin, {"nonsense__field": "1"}).status_code == 400
     client.force_login(UserFactory(is_staff=True))
-    assert client.get(EXPORT).status_code == 403
+    assert export(client).status_code == 403
+    assert not AuditEvent.objects.filter(action=Action.AUDIT_EXPORTED).exists()
+
+
+def test_export_is_a_csrf_protected_post(client, events):
+    client.force_login(UserFactory(username="it-admin", is_staff=True, is_superuser=True))
+    page = client.get(CHANGELIST, {"outcome__exact": "refused"}).content.decode()
+    assert f'<form method="post" action="{EXPORT}?outcome__exact=refused"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert client.get(EXPORT).status_code == 405  # a link or <img> from elsewhere
+
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(UserFactory(username="it-admin-2", is_staff=True, is_superuser=True))
+    assert forged.post(EXPORT).status_code == 403  # a cross-site form: no CSRF token
     assert not AuditEvent.objects.filter(action=Action.AUDIT_EXPORTED).exists()
 
 
 def test_csv_cells_cannot_become_formulas(it_admin, events):
-    rows = read_csv(it_admin.get(EXPORT, {"action__exact": "user_changed"}))
+    rows = read_csv(export(it_admin, {"action__exact": "user_changed"}))
     assert rows[0]["subject"] == "'=HYPERLINK(\"http://x\")"
     assert json.loads(rows[0]["detail"])["x"] == "+1"  # inside JSON: starts with {, safe
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
@@ -173,9 +193,9 @@ def test_csv_cells_cannot_become_formulas(it_admin, events):
 
 def test_csv_export_needs_the_view_permission(client, events):
     client.force_login(UserFactory(is_staff=True))
-    assert client.get(EXPORT).status_code == 403
+    assert export(client).status_code == 403
     client.logout()
-    assert client.get(EXPORT).status_code == 302  # to the sign-in page
+    assert export(client).status_code == 302  # to the sign-in page
 
 
 def test_large_results_say_more_than_instead_of_counting(it_admin, events, monkeypatch):

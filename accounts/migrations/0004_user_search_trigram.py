@@ -16,9 +16,9 @@ SEARCH_EXPRESSION = (
 )
 FORWARDS = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX user_search_trgm_idx ON accounts_user "
+    "CREATE INDEX IF NOT EXISTS user_search_trgm_idx ON accounts_user "
     f"USING gin ({SEARCH_EXPRESSION} gin_trgm_ops)",
-    "CREATE INDEX entraidentity_upn_trgm_idx ON accounts_entraidentity "
+    "CREATE INDEX IF NOT EXISTS entraidentity_upn_trgm_idx ON accounts_entraidentity "
     """USING gin (UPPER("upn"::text) gin_trgm_ops)""",
 ]
 BACKWARDS = [  # the extension stays: other schemas may use it
