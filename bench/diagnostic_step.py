@@ -59,18 +59,14 @@ def staff_client():
     from django.test import Client
 
     from accounts.models import User
-    from accounts.oidc_views import ADMITTED_ELEMENTS, SIGN_IN_METHOD
     from permissions.catalogue import global_permission_rows
+    from tests.permission_helpers import entra_session
 
     user = User.objects.create(username="bench.staff", first_name="Bench", last_name="Staff")
     user.user_permissions.add(*global_permission_rows().filter(
         codename="run_repair_diagnostics"))
     client = Client()
-    client.force_login(user, backend="accounts.backends.EntraOIDCBackend")
-    session = client.session
-    session[SIGN_IN_METHOD] = "entra"
-    session[ADMITTED_ELEMENTS] = ["admin_tool", "web_staff"]
-    session.save()
+    entra_session(client, user)  # signed in through Entra, both elements admitted
     return client
 
 

@@ -85,9 +85,9 @@ def measure(count: int) -> dict[str, int]:
     from django.test import Client
 
     from accounts.models import EntraIdentity, User
-    from accounts.oidc_views import ADMITTED_ELEMENTS, SIGN_IN_METHOD
     from accounts.sso_config import Element
     from permissions.sync import sync_user
+    from tests.permission_helpers import entra_session
 
     roles, groups = mappings(count, f"a{count}")
     other_roles, other_groups = mappings(count, f"b{count}", offset=3)
@@ -103,12 +103,9 @@ def measure(count: int) -> dict[str, int]:
             lambda: sync_user(user, other_roles, other_groups, both), True),
     }
     client = Client()
-    client.force_login(user)
-    session = client.session
-    session[SIGN_IN_METHOD] = "entra"
-    session[ADMITTED_ELEMENTS] = ["admin_tool", "web_staff"]
-    session.save()
-    client.get("/")  # once-per-process start-up work
+    entra_session(client, user)  # signed in through Entra, both elements admitted
+    for path in ("/admin-tools/", "/staff/"):
+        client.get(path)  # once-per-process work (start-up event, content-type cache)
     for path in ("/admin-tools/", "/staff/"):
         answers: list[int] = []
         figures[f"page {path}"] = queries(

@@ -128,19 +128,15 @@ def maintainer_client():
     from django.test import Client
 
     from accounts.models import User
-    from accounts.oidc_views import ADMITTED_ELEMENTS, SIGN_IN_METHOD
     from permissions import catalogue
+    from tests.permission_helpers import entra_session
 
     user = User.objects.create(username="bench.maintainer", first_name="Bench",
                                last_name="Maintainer")
     user.user_permissions.add(*catalogue.global_permission_rows().filter(
         codename="maintain_users"))
     client = Client()
-    client.force_login(user)
-    session = client.session
-    session[SIGN_IN_METHOD] = "entra"
-    session[ADMITTED_ELEMENTS] = ["admin_tool", "web_staff"]
-    session.save()
+    entra_session(client, user)  # signed in through Entra, both elements admitted
     return client
 
 
