@@ -74,7 +74,7 @@ def measure(client, runs: int) -> tuple[int, float, str]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from admin_tools.models import Script
+    from scripts.models import Script
 
     version = Script.objects.get(topic="Leaking tap").published_version
     url = f"/staff/repairs/{version.pk}/"

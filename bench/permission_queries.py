@@ -94,7 +94,7 @@ def measure(count: int) -> dict[str, int]:
     user = User.objects.create(username=f"bench-{count}")
     EntraIdentity.objects.create(user=user, tenant_id=uuid.uuid4(), object_id=uuid.uuid4(),
                                  roles=roles, groups=groups)
-    ContentType.objects.get_by_natural_key("admin_tools", "scriptset")  # warm the cache
+    ContentType.objects.get_by_natural_key("scripts", "scriptset")  # warm the cache
     both = list(Element)
     figures = {
         "sync: first": queries(lambda: sync_user(user, roles, groups, both), True),

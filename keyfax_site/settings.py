@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "permissions",
+    "scripts",
     "admin_tools",
     "staff_portal",
 ]

@@ -3,7 +3,7 @@
 The permissions are Django permissions, so ``user.has_perm("permissions.edit_scripts")``,
 ``PermissionRequiredMixin`` and the admin all work. Most live on the table-less
 :class:`permissions.models.KeyfaxPermission`; the two script permissions also exist on
-``admin_tools.ScriptSet`` so they can be granted for one Script Set (django-guardian).
+``scripts.ScriptSet`` so they can be granted for one Script Set (django-guardian).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from accounts.sso_config import Element
 
 APP_LABEL = "permissions"
-SCRIPT_SET_APP_LABEL = "admin_tools"
+SCRIPT_SET_APP_LABEL = "scripts"
 SCRIPT_SET_MODEL = "scriptset"
 
 
@@ -76,11 +76,6 @@ def model_permissions() -> list[tuple[str, str]]:
     return [(e.codename, e.name) for e in CATALOGUE]
 
 
-def script_set_permissions() -> list[tuple[str, str]]:
-    """``Meta.permissions`` of ``admin_tools.ScriptSet`` (per-Script-Set grants)."""
-    return [(e.codename, f"{e.name} in this Script Set") for e in CATALOGUE if e.per_script_set]
-
-
 def element_of(permission: Permission | str | tuple[str, str]) -> Element | None:
     """The element a permission belongs to, or ``None`` when it is not a Keyfax permission.
 
@@ -124,6 +119,6 @@ def script_set_permission_rows() -> QuerySet[Permission]:
 
 def label(permission: Permission) -> str:
     """How a permission is named in audit events: its codename, or ``app.codename`` when it is
-    not one of ``permissions``'s own (e.g. ``admin_tools.edit_scripts``)."""
+    not one of ``permissions``'s own (e.g. ``scripts.edit_scripts``)."""
     app_label = permission.content_type.app_label
     return permission.codename if app_label == APP_LABEL else f"{app_label}.{permission.codename}"

@@ -118,7 +118,7 @@ class ScriptSetGrant(models.Model):
         RoleMapping, on_delete=models.CASCADE, related_name="script_set_grants"
     )
     script_set = models.ForeignKey(
-        "admin_tools.ScriptSet", on_delete=models.CASCADE, related_name="+"
+        "scripts.ScriptSet", on_delete=models.CASCADE, related_name="+"
     )
     permission = models.ForeignKey(
         Permission, on_delete=models.CASCADE, related_name="+",
@@ -147,7 +147,7 @@ class ScriptSetGrant(models.Model):
         )
 
     natural_key.dependencies = [  # type: ignore[attr-defined]
-        "permissions.rolemapping", "admin_tools.scriptset", "auth.permission",
+        "permissions.rolemapping", "scripts.scriptset", "auth.permission",
     ]
 
 
@@ -164,7 +164,7 @@ class EntraGrant(models.Model):
     element = models.CharField(max_length=20)
     permission = models.ForeignKey(Permission, on_delete=models.CASCADE, related_name="+")
     script_set = models.ForeignKey(
-        "admin_tools.ScriptSet", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "scripts.ScriptSet", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     sources = models.JSONField(default=list)
     synced_at = models.DateTimeField(auto_now_add=True)

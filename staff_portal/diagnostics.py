@@ -16,8 +16,8 @@ from typing import Any
 
 from django.core import signing
 
-from admin_tools.models import Action, ScriptVersion
-from admin_tools.scripts.graph import steps_by_id
+from scripts.graph import steps_by_id
+from scripts.models import Action, ScriptVersion
 from staff_portal.models import DiagnosticResult, Ending
 
 MAX_AGE = 12 * 60 * 60  # seconds a diagnostic in progress stays valid

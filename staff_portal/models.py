@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from admin_tools.models import Kind
+from scripts.models import Kind
 
 
 class Ending(models.TextChoices):
@@ -19,7 +19,7 @@ class DiagnosticResult(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="diagnostic_results")
     created_at = models.DateTimeField(auto_now_add=True)
-    version = models.ForeignKey("admin_tools.ScriptVersion", on_delete=models.PROTECT,
+    version = models.ForeignKey("scripts.ScriptVersion", on_delete=models.PROTECT,
                                 related_name="results")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     script_set = models.CharField(max_length=100)

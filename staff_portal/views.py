@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import element_required
 from accounts.sso_config import Element
-from admin_tools.models import Kind, ScriptVersion
+from scripts import selectors as scripts
+from scripts.models import Kind, ScriptVersion
 from staff_portal import diagnostics, selectors
 
 
@@ -70,14 +71,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def choose(request: HttpRequest, diagnostic: Diagnostic) -> HttpResponse:
     return render(request, "staff_portal/choose.html", {
-        "diagnostic": diagnostic, "sets": selectors.published(diagnostic.kind)})
+        "diagnostic": diagnostic, "sets": scripts.published(diagnostic.kind)})
 
 
 @diagnostic_view
 @require_http_methods(["GET", "POST"])
 def run(request: HttpRequest, diagnostic: Diagnostic, version_pk: int) -> HttpResponse:
     """GET starts at the first step; POST answers the current step or goes back one."""
-    version = selectors.live_version(version_pk, diagnostic.kind)
+    version = scripts.live_version(version_pk, diagnostic.kind)
     if request.method == "GET":
         return _page(request, diagnostic, version, diagnostics.replay(version.graph, []))
     try:
@@ -99,7 +100,7 @@ def run(request: HttpRequest, diagnostic: Diagnostic, version_pk: int) -> HttpRe
 @require_POST
 def submit(request: HttpRequest, diagnostic: Diagnostic, version_pk: int) -> HttpResponse:
     """Store a finished diagnostic as a result."""
-    version = selectors.live_version(version_pk, diagnostic.kind)
+    version = scripts.live_version(version_pk, diagnostic.kind)
     try:
         state = diagnostics.replay(version.graph, _path(request, version))
         result = diagnostics.record(request.user, version, state, timezone.localdate())

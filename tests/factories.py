@@ -45,7 +45,7 @@ class EntraIdentityFactory(factory.django.DjangoModelFactory):
 
 class ScriptSetFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "admin_tools.ScriptSet"
+        model = "scripts.ScriptSet"
         django_get_or_create = ("slug",)
 
     name = factory.Sequence(lambda n: f"Script set {n}")
@@ -104,7 +104,7 @@ class EntraUserFactory(UserFactory):
 
 class ScriptFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "admin_tools.Script"
+        model = "scripts.Script"
 
     script_set = factory.SubFactory(ScriptSetFactory)
     kind = "repair"
@@ -114,7 +114,7 @@ class ScriptFactory(factory.django.DjangoModelFactory):
 
 class StepFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "admin_tools.Step"
+        model = "scripts.Step"
 
     script = factory.SubFactory(ScriptFactory)
     position = factory.Sequence(lambda n: n)
@@ -123,7 +123,7 @@ class StepFactory(factory.django.DjangoModelFactory):
 
 class OutcomeFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "admin_tools.Outcome"
+        model = "scripts.Outcome"
 
     script = factory.SubFactory(ScriptFactory)
     code = factory.Sequence(lambda n: f"6010{n:02d}")
@@ -134,7 +134,7 @@ class OutcomeFactory(factory.django.DjangoModelFactory):
 
 class AnswerFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "admin_tools.Answer"
+        model = "scripts.Answer"
 
     step = factory.SubFactory(StepFactory)
     position = factory.Sequence(lambda n: n)

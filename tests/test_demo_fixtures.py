@@ -8,12 +8,12 @@ from django.urls import reverse
 
 from accounts.models import EntraIdentity, LoginMode, User
 from accounts.sso_config import Element
-from admin_tools.models import Script, ScriptSet
 from admin_tools.scripts.access import visible_sets
 from keyfax_site.devserver import DEMO_FIXTURES
 from permissions.mappings import entitlements
 from permissions.models import RoleMapping, ScriptSetGrant
 from permissions.sync import sync_user
+from scripts.models import Script, ScriptSet
 from tests import people
 from tests.conftest import point_site_at
 from tests.factories import EntraIdentityFactory
@@ -103,7 +103,7 @@ def test_natural_keys_round_trip():
     for grant in ScriptSetGrant.objects.all():
         assert ScriptSetGrant.objects.get_by_natural_key(*grant.natural_key()) == grant
     assert ScriptSetGrant.objects.get(mapping__value=FIONAS_GROUP).natural_key() == (
-        "group", FIONAS_GROUP, "general-enquiries", "edit_scripts", "admin_tools", "scriptset")
+        "group", FIONAS_GROUP, "general-enquiries", "edit_scripts", "scripts", "scriptset")
     for mapping in RoleMapping.objects.all():
         assert RoleMapping.objects.get_by_natural_key(*mapping.natural_key()) == mapping
 
@@ -152,9 +152,9 @@ def test_after_sign_in_sync_the_demo_author_edits_in_one_set_only(
 
     sets = {s.slug: s for s in ScriptSet.objects.all()}
     assert set(sets) == DEMO_SETS
-    edit = "admin_tools.edit_scripts"
+    edit = "scripts.edit_scripts"
     assert {slug for slug, s in sets.items() if user.has_perm(edit, s)} == {own_set}
-    assert not any(user.has_perm("admin_tools.publish_scripts", s) for s in sets.values())
+    assert not any(user.has_perm("scripts.publish_scripts", s) for s in sets.values())
     assert held(user)["admin_tool"] == set()  # no site-wide Administration Tool permission
     assert [s.slug for s in visible_sets(user)] == [own_set]
 

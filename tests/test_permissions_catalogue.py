@@ -31,7 +31,7 @@ def test_every_permission_belongs_to_one_element():
         assert entry.description
         assert catalogue.element_of(permission) is entry.element
         assert catalogue.element_of(entry.perm) is entry.element
-    assert catalogue.element_of("admin_tools.edit_scripts") is Element.ADMIN_TOOL
+    assert catalogue.element_of("scripts.edit_scripts") is Element.ADMIN_TOOL
     assert catalogue.element_of("auth.change_user") is None
     assert catalogue.element_of("permissions.add_rolemapping") is None
 
@@ -80,7 +80,7 @@ def test_roles_and_groups_resolve_with_their_sources():
     author = RoleMappingFactory(value="Keyfax.Author.Repairs", permissions=[])
     author.script_set_grants.create(
         script_set=repairs, permission=Permission.objects.get(
-            content_type__app_label="admin_tools", codename="edit_scripts"))
+            content_type__app_label="scripts", codename="edit_scripts"))
 
     granted = entitlements(["Keyfax.Staff", "Keyfax.Author.Repairs", "Nope"], [group.upper()])
 
@@ -138,3 +138,13 @@ def test_entra_app_roles_prints_the_manifest_with_stable_ids(capsys):
         assert set(role) == {"allowedMemberTypes", "description", "displayName", "id",
                              "isEnabled", "value"}
         assert role["allowedMemberTypes"] == ["User"] and role["isEnabled"] is True
+
+
+def test_the_per_script_set_entries_are_the_script_set_permissions():
+    from scripts.models import ScriptSet
+
+    per_set = {e.codename for e in catalogue.CATALOGUE if e.per_script_set}
+    assert {codename for codename, _ in ScriptSet._meta.permissions} == per_set
+    assert ScriptSet._meta.app_label == catalogue.SCRIPT_SET_APP_LABEL
+    assert catalogue.element_of(f"{catalogue.SCRIPT_SET_APP_LABEL}.edit_scripts") is (
+        Element.ADMIN_TOOL)

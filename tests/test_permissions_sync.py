@@ -84,14 +84,14 @@ def test_provenance_records_each_role_and_group(person):
 def test_script_set_permissions_are_granted_and_removed_through_guardian(person):
     repairs = ScriptSetFactory(slug="repairs", name="Repairs")
     enquiries = ScriptSetFactory(slug="enquiries", name="Enquiries")
-    edit = Permission.objects.get(content_type__app_label="admin_tools", codename="edit_scripts")
+    edit = Permission.objects.get(content_type__app_label="scripts", codename="edit_scripts")
     mapping = RoleMappingFactory(value="Keyfax.Author.Repairs", permissions=[])
     mapping.script_set_grants.create(script_set=repairs, permission=edit)
 
     sync_user(person, ["Keyfax.Author.Repairs"], [], [Element.ADMIN_TOOL])
     person = type(person).objects.get(pk=person.pk)
-    assert person.has_perm("admin_tools.edit_scripts", repairs)
-    assert not person.has_perm("admin_tools.edit_scripts", enquiries)
+    assert person.has_perm("scripts.edit_scripts", repairs)
+    assert not person.has_perm("scripts.edit_scripts", enquiries)
     assert not person.has_perm("permissions.edit_scripts")
 
     sync_user(person, [], [], [Element.ADMIN_TOOL])
@@ -155,7 +155,7 @@ def _mappings(count: int) -> tuple[list[str], list[str]]:
 
 def _warm_caches() -> None:
     ContentType.objects.clear_cache()
-    ContentType.objects.get_by_natural_key("admin_tools", "scriptset")
+    ContentType.objects.get_by_natural_key("scripts", "scriptset")
     ContentType.objects.get_for_model(AuditEvent)
 
 
@@ -166,7 +166,7 @@ def sync_queries(count: int) -> int:
     extra = RoleMappingFactory(value=f"Keyfax.Extra{count}", permissions=["run_repair_diagnostics"],
                                grants_staff=True)
     extra.script_set_grants.create(script_set=repairs, permission=Permission.objects.get(
-        content_type__app_label="admin_tools", codename="edit_scripts"))
+        content_type__app_label="scripts", codename="edit_scripts"))
     user = EntraIdentityFactory().user
     _warm_caches()
     with CaptureQueriesContext(connection) as queries:

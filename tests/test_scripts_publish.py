@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from admin_tools.models import Answer, ImmutableError, Script, ScriptVersion
-from admin_tools.scripts import services
-from admin_tools.scripts.graph import build_graph, problems, reachable_steps
 from audit.models import Action, AuditEvent
+from scripts import services
+from scripts.graph import build_graph, problems, reachable_steps
+from scripts.models import Answer, ImmutableError, Script, ScriptVersion
 from tests.factories import (
     AnswerFactory,
     ScriptFactory,

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
-from admin_tools.models import Answer, Outcome, Script, ScriptSet, ScriptVersion, Step
-from admin_tools.scripts import services
 from audit.models import Action, AuditEvent
+from scripts import services
+from scripts.models import Answer, Outcome, Script, ScriptSet, ScriptVersion, Step
 from tests.conftest import point_site_at
 from tests.factories import ScriptSetFactory, StepFactory, leaking_tap_script
 
@@ -68,7 +68,7 @@ def test_an_object_permission_opens_one_script_set_only(client, sign_in, tap):
     other, *_ = leaking_tap_script(script_set=ScriptSetFactory(name="Out of hours",
                                                                slug="out-of-hours"))
     user = sign_in()
-    assign_perm("admin_tools.edit_scripts", user, script.script_set)
+    assign_perm("scripts.edit_scripts", user, script.script_set)
 
     listing = client.get(url("scripts"))
     assert listing.status_code == 200
@@ -86,7 +86,7 @@ def test_an_object_publish_permission_publishes_in_that_set_only(client, sign_in
     script = tap[0]
     other, *_ = leaking_tap_script(script_set=ScriptSetFactory(slug="elsewhere"))
     user = sign_in()
-    assign_perm("admin_tools.publish_scripts", user, script.script_set)
+    assign_perm("scripts.publish_scripts", user, script.script_set)
     assert client.post(url("script-publish", script.pk)).status_code == 302
     assert client.post(url("script-publish", other.pk)).status_code == 403
     assert client.get(url("step-create", script.pk)).status_code == 403  # publish only

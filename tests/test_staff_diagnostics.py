@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from admin_tools.scripts import services
+from scripts import services
 from staff_portal import diagnostics
 from staff_portal.models import DiagnosticResult
 from tests.conftest import point_site_at

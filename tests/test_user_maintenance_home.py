@@ -78,7 +78,7 @@ def test_an_author_of_one_script_set_only_sees_scripts(client, settings):
 
     settings.KEYFAX_SSO_ADMIN_TOOL = "off"
     author = MaintainerFactory(keyfax_permissions=[])
-    assign_perm("admin_tools.edit_scripts", author, ScriptSetFactory(slug="repairs"))
+    assign_perm("scripts.edit_scripts", author, ScriptSetFactory(slug="repairs"))
     client.force_login(author)
 
     text = client.get("/admin-tools/").text

@@ -7,15 +7,16 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from guardian.shortcuts import get_objects_for_user
 
-from admin_tools.models import ScriptSet
+from permissions.catalogue import SCRIPT_SET_APP_LABEL
+from scripts.models import ScriptSet
 
 EDIT, PUBLISH = "edit_scripts", "publish_scripts"
 
 
 def may(user: Any, codename: str, script_set: ScriptSet) -> bool:
-    """``permissions.<codename>`` site-wide, or ``admin_tools.<codename>`` on this set."""
+    """``permissions.<codename>`` site-wide, or ``scripts.<codename>`` on this set."""
     return user.has_perm(f"permissions.{codename}") or user.has_perm(
-        f"admin_tools.{codename}", script_set)
+        f"{SCRIPT_SET_APP_LABEL}.{codename}", script_set)
 
 
 def may_edit(user: Any, script_set: ScriptSet) -> bool:
@@ -44,6 +45,7 @@ def visible_sets(user: Any):
     """The Script Sets this user may author or publish in."""
     if is_global_author(user):
         return ScriptSet.objects.all()
+    perms = [f"{SCRIPT_SET_APP_LABEL}.{codename}" for codename in (EDIT, PUBLISH)]
     return get_objects_for_user(
-        user, [f"admin_tools.{EDIT}", f"admin_tools.{PUBLISH}"], ScriptSet, any_perm=True,
+        user, perms, ScriptSet, any_perm=True,
         with_superuser=False, accept_global_perms=False)

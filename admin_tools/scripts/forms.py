@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from admin_tools.models import Action, Answer, Outcome, Script, ScriptSet, Step
+from scripts.models import Action, Answer, Outcome, Script, ScriptSet, Step
 
 
 class ScriptSetForm(forms.ModelForm):

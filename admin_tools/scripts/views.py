@@ -1,4 +1,4 @@
-"""Script authoring pages: thin; permissions in ``access``, writes in ``services``."""
+"""Script authoring pages: thin; permissions in ``access``, every write in ``scripts.services``."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import element_required
 from accounts.sso_config import Element
-from admin_tools.models import Script
-from admin_tools.scripts import access, selectors, services
+from admin_tools.scripts import access
 from admin_tools.scripts.forms import AnswerForm, OutcomeForm, ScriptForm, ScriptSetForm, StepForm
+from scripts import selectors, services
+from scripts.models import Script
 
 T = "admin_tools/scripts/"
 
@@ -43,7 +44,7 @@ def set_create(request: HttpRequest) -> HttpResponse:
     access.require(request.user.has_perm("permissions.edit_scripts"))
     form = ScriptSetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        script_set = form.save()
+        script_set = services.save_script_set(form.save(commit=False))
         messages.success(request, f"Created the Script Set {script_set.name}.")
         return redirect("admin_tools:script-set", slug=script_set.slug)
     return render(request, T + "form.html", {"form": form, "title": "New Script Set"})
@@ -66,7 +67,7 @@ def script_create(request: HttpRequest, slug: str) -> HttpResponse:
     access.require(access.may_edit(request.user, script_set))
     form = ScriptForm(request.POST or None, script_set=script_set)
     if request.method == "POST" and form.is_valid():
-        script = form.save()
+        script = services.save_script(form.save(commit=False))
         messages.success(request, "Created the script. Add its first step.")
         return _to_script(script)
     return render(request, T + "form.html", {"form": form, "script_set": script_set,
@@ -94,7 +95,7 @@ def script_edit(request: HttpRequest, pk: int) -> HttpResponse:
     access.require(access.may_edit(request.user, script.script_set))
     form = ScriptForm(request.POST or None, instance=script, script_set=script.script_set)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_script(form.save(commit=False))
         messages.success(request, "Saved the script.")
         return _to_script(script)
     return render(request, T + "form.html", {"form": form, "script": script,
@@ -131,8 +132,7 @@ def _part_form(request: HttpRequest, form: Any, *, existing: Any, add: Any, scri
     it again with its field errors."""
     if request.method == "POST" and form.is_valid():
         if existing:
-            form.save()
-            services.touch(script)
+            services.save_part(form.save(commit=False), script)
         else:
             add(form.instance)
         messages.success(request, f"Saved the {what}.")

@@ -1,8 +1,9 @@
-"""The Administration Tool's own data: Script Sets and the diagnostic scripts in them.
+"""The script domain: Script Sets and the diagnostic scripts in them.
 
 A script is authored as a *draft* in rows (steps, answers, outcomes) and published as an
 immutable :class:`ScriptVersion`: a snapshot of the validated graph as JSON, which Web Staff
 runs and diagnostic results point at. Editing the draft never touches a published version.
+The Administration Tool authors scripts and Web Staff runs them; both read them from here.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-
-from permissions import catalogue
 
 
 class Kind(models.TextChoices):
@@ -36,7 +35,12 @@ class ScriptSet(models.Model):
 
     class Meta:
         ordering = ["name"]
-        permissions = catalogue.script_set_permissions()
+        # Grantable on one Script Set (django-guardian); ``permissions.catalogue`` lists
+        # the same codenames as its per-Script-Set entries (a test keeps the two in step).
+        permissions = [
+            ("edit_scripts", "Edit scripts in this Script Set"),
+            ("publish_scripts", "Publish scripts in this Script Set"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,4 +1,7 @@
-"""Writing scripts: drafts (steps, answers, outcomes) and publishing immutable versions."""
+"""Writing scripts: drafts (steps, answers, outcomes) and publishing immutable versions.
+
+Every page that changes a script calls one of these; forms only validate.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.sso_config import Element
-from admin_tools.models import Answer, Outcome, Script, ScriptVersion, Step
-from admin_tools.scripts.graph import build_graph, problems
 from audit.models import Action
 from audit.services import record
+from scripts.graph import build_graph, problems
+from scripts.models import Answer, Outcome, Script, ScriptSet, ScriptVersion, Step
 
 
 class PublishRefused(Exception):
@@ -22,6 +25,24 @@ class PublishRefused(Exception):
     def __init__(self, found: list[str]) -> None:
         self.problems = found
         super().__init__("; ".join(found))
+
+
+def save_script_set(script_set: ScriptSet) -> ScriptSet:
+    script_set.save()
+    return script_set
+
+
+def save_script(script: Script) -> Script:
+    """Create a script, or save its own fields (kind, topic, first step...)."""
+    script.save()
+    return script
+
+
+def save_part(part: Step | Answer | Outcome, script: Script) -> None:
+    """Save an edited step, answer or outcome of ``script``'s draft."""
+    with transaction.atomic():
+        part.save()
+        touch(script)
 
 
 def add_step(script: Script, step: Step) -> Step:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from admin_tools.models import ScriptSet
+from scripts.models import ScriptSet
 
 
 @admin.register(ScriptSet)

@@ -1,4 +1,4 @@
-"""Reading scripts for the Administration Tool pages."""
+"""Reading scripts: drafts and versions for authoring, published versions for running."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 
-from admin_tools.models import Answer, Outcome, Script, ScriptSet, ScriptVersion, Step
-from admin_tools.scripts.graph import build_graph, problems, steps_by_id
+from scripts.graph import build_graph, problems, steps_by_id
+from scripts.models import Answer, Outcome, Script, ScriptSet, ScriptVersion, Step
 
 
 def script_set(slug: str) -> ScriptSet:
@@ -74,3 +74,23 @@ def version_steps(graph: dict[str, Any]) -> list[dict[str, Any]]:
                           "outcome_detail": outcomes.get(a.get("outcome"))}
                          for a in step["answers"]]}
             for step in graph["steps"]]
+
+
+def published(kind: str) -> list[tuple[str, list[tuple[str, list[ScriptVersion]]]]]:
+    """The live version of every published script of ``kind``, by set then category."""
+    scripts = (Script.objects.filter(published_version__kind=kind)
+               .select_related("script_set", "published_version")
+               .order_by("script_set__name", "published_version__category",
+                         "published_version__topic"))
+    grouped = []
+    for set_name, in_set in groupby(scripts, key=lambda s: s.script_set.name):
+        versions = [s.published_version for s in in_set]
+        grouped.append((set_name, [(category, list(items)) for category, items in
+                                   groupby(versions, key=lambda v: v.category)]))
+    return grouped
+
+
+def live_version(pk: int, kind: str) -> ScriptVersion:
+    """A published version of ``kind`` (older versions too: a run keeps its version)."""
+    return get_object_or_404(ScriptVersion.objects.only(
+        "id", "kind", "category", "topic", "graph", "script_id"), pk=pk, kind=kind)

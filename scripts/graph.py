@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin_tools.models import Action, Script
+from scripts.models import Action, Answer, Script
 
 Graph = dict[str, Any]
 
@@ -42,9 +42,7 @@ def build_graph(script: Script) -> Graph:
     }
 
 
-def script_answers(script: Script) -> list:
-    from admin_tools.models import Answer
-
+def script_answers(script: Script) -> list[Answer]:
     return list(Answer.objects.filter(step__script=script).order_by("step_id", "position", "id"))
 
 
