@@ -22,7 +22,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from accounts.emulator import EntraEmulator, load_people  # noqa: E402
+from entra_emulator import EntraEmulator, load_people  # noqa: E402
 from tests.tokens import CLIENT_ID, CLIENT_SECRET, TENANT_ID  # noqa: E402
 
 

@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "admin_tools",
     "staff_portal",
 ]
+if DEBUG:
+    # `manage.py entra_emulator`, the development Entra ID that `make run` signs in against.
+    # Production (DEBUG off) never installs it.
+    INSTALLED_APPS.append("entra_emulator")
 
 MIDDLEWARE = [
     "keyfax_site.middleware.RequestIdMiddleware",

@@ -38,7 +38,7 @@ def _fresh_entra_caches():
 @pytest.fixture(scope="session")
 def emulator():
     """The project's Entra emulator, serving over real HTTP on a free loopback port."""
-    from accounts.emulator import EntraEmulator, load_people
+    from entra_emulator import EntraEmulator, load_people
 
     emu = EntraEmulator(
         tenant_id=TENANT_ID, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,

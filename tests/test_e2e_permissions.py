@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.emulator.people import generated_group_ids
 from accounts.entra import graph
 from accounts.models import EntraIdentity, User
 from accounts.sso_config import Element
 from audit.models import AuditEvent
+from entra_emulator.people import generated_group_ids
 from permissions.services import change_permissions
 from tests import people
 from tests.factories import RoleMappingFactory

@@ -42,3 +42,23 @@ def test_a_broken_people_file_is_a_clear_error(emulator_settings, tmp_path):
     broken.write_text(json.dumps({"people": [{"oid": "not-a-guid"}]}))
     with pytest.raises(CommandError):
         call_command("entra_emulator", "--port", "0", "--people", str(broken))
+
+
+def _installed_apps(**env: str) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    code = "import django; django.setup(); from django.conf import settings; " \
+           "print(','.join(settings.INSTALLED_APPS))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "keyfax_site.settings", **env},
+    )
+    return result.stdout.strip().split(",")
+
+
+def test_production_settings_do_not_install_the_emulator():
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "keyfax.example"}
+    assert "entra_emulator" not in _installed_apps(**production)
+    assert "entra_emulator" in _installed_apps(DEBUG="true")

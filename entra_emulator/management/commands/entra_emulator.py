@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.emulator import EntraEmulator, PeopleFileError, load_people
-from accounts.emulator.server import is_loopback
+from entra_emulator import EntraEmulator, PeopleFileError, load_people
+from entra_emulator.server import is_loopback
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PEOPLE_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "entra_people.json"
+DEFAULT_PEOPLE_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "entra_people.json"
 
 # Fixed namespace for the generated group ids of a "group_count" person (stable across runs).
 GROUP_NAMESPACE = uuid.UUID("6f1c2a7e-3b4d-5e6f-8a9b-0c1d2e3f4a5b")
