@@ -31,6 +31,7 @@ run: $(BIN)/.installed
 ## Lint and run the whole test suite (SQLite, or DATABASE_URL when set).
 test: $(BIN)/.installed tests/interop/node_modules/.package-lock.json browsers
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
@@ -38,8 +39,10 @@ test: $(BIN)/.installed tests/interop/node_modules/.package-lock.json browsers
 screenshots: $(BIN)/.installed browsers
 	KEYFAX_SCREENSHOTS=docs $(BIN)/pytest -q -m browser
 
+## Lint: ruff, and the import layers of DESIGN.md (import-linter).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) tests/interop/node_modules

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -144,3 +145,22 @@ def sso_config() -> SsoConfig:
         mfa_auth_context=settings.KEYFAX_MFA_AUTH_CONTEXT,
         http_timeout=float(settings.ENTRA_HTTP_TIMEOUT),
     )
+
+
+def settings_summary() -> dict[str, Any]:
+    """What IT configured, as the site reads it, for the ``settings_seen`` audit event; the
+    client secret only as set / not set."""
+    config = sso_config()
+    return {
+        "modes": {str(element): mode for element, mode in config.modes.items()},
+        "ready": config.ready,
+        "authority": config.authority,
+        "tenant_id": config.tenant_id,
+        "client_id": config.client_id,
+        "client_secret_set": bool(config.client_secret),
+        "access_roles": list(config.access_roles),
+        "web_staff_public": config.web_staff_public,
+        "local_login": config.local_login,
+        "require_mfa": list(config.require_mfa),
+        "mfa_auth_context": config.mfa_auth_context,
+    }

@@ -20,7 +20,7 @@ from django.http import (
 from django.urls import URLPattern, path
 from django.utils.html import format_html
 
-from audit import selectors
+from audit import selectors, vocabulary
 from audit.admin_export import csv_response
 from audit.admin_paging import EstimatedCountPaginator
 from audit.models import Action, AuditEvent
@@ -40,9 +40,7 @@ class ElementFilter(admin.SimpleListFilter):
     parameter_name = "element"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        from accounts.sso_config import Element  # labels only; audit does not depend on it
-
-        return [(element.value, element.label) for element in Element]
+        return list(vocabulary.element_labels().items())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(element=self.value()) if self.value() else queryset

@@ -1,5 +1,7 @@
 """One ``settings_seen`` event per process: the SSO modes it serves with (never secrets).
 
+What the event records comes from ``accounts`` (``audit.vocabulary.settings_summary``).
+
 Written on the first request a process serves, not in ``AppConfig.ready()`` (no database
 there). The liveness probe is skipped: it must not touch the database.
 """
@@ -10,10 +12,10 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from audit import vocabulary
 from audit.models import Action, ActorKind
 from audit.services import record
 
@@ -40,7 +42,10 @@ def record_settings_seen() -> bool:
             return False
         record(
             Action.SETTINGS_SEEN, actor_kind=ActorKind.SYSTEM, subject="sso settings",
-            detail=sso_settings_summary(),
+            detail={
+                **vocabulary.settings_summary(),
+                "process": {"pid": os.getpid(), "host": socket.gethostname()},
+            },
         )
         _seen = True
         return True
@@ -51,24 +56,3 @@ def forget_settings_seen() -> None:
     global _seen
     with _lock:
         _seen = False
-
-
-def sso_settings_summary() -> dict[str, Any]:
-    """What IT configured, as the site reads it; the client secret only as set / not set."""
-    from accounts.sso_config import sso_config  # read at request time; audit sits below accounts
-
-    config = sso_config()
-    return {
-        "modes": {str(element): mode for element, mode in config.modes.items()},
-        "ready": config.ready,
-        "authority": config.authority,
-        "tenant_id": config.tenant_id,
-        "client_id": config.client_id,
-        "client_secret_set": bool(config.client_secret),
-        "access_roles": list(config.access_roles),
-        "web_staff_public": config.web_staff_public,
-        "local_login": config.local_login,
-        "require_mfa": list(config.require_mfa),
-        "mfa_auth_context": config.mfa_auth_context,
-        "process": {"pid": os.getpid(), "host": socket.gethostname()},
-    }

@@ -203,3 +203,10 @@ def test_large_results_say_more_than_instead_of_counting(it_admin, events, monke
     response = it_admin.get(CHANGELIST, {"action__exact": "sign_in"})
     assert response.status_code == 200
     assert "more than 1 audit event" in response.content.decode()
+
+
+def test_the_element_filter_offers_the_elements_by_name(it_admin, events):
+    """Audit cannot import accounts: the element names come from audit.vocabulary."""
+    text = it_admin.get(CHANGELIST).content.decode()
+    assert "Keyfax Administration Tool" in text and "Keyfax Web Staff" in text
+    assert "?element=admin_tool" in text

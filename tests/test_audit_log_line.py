@@ -91,6 +91,7 @@ def test_the_first_request_records_the_settings_once(client, settings, fresh_pro
     assert event.detail["modes"]["web_staff"] == "authentication_and_permissions"
     assert event.detail["client_secret_set"] is True
     assert "s3cret-value-never-logged" not in json.dumps(event.detail)
+    assert set(event.detail["process"]) == {"pid", "host"}
 
 
 def test_the_liveness_probe_does_not_record_the_settings(client, fresh_process):
