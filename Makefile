@@ -10,7 +10,7 @@ EMULATOR_PORT ?= 8001
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check ".[test]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $@
 
 tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json

@@ -81,7 +81,7 @@ WSGI_APPLICATION = "keyfax_site.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "keyfax_site" / "templates"],  # site-wide; wins over the apps'
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -133,7 +133,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "keyfax_site" / "static"]
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 SESSION_COOKIE_HTTPONLY = True
