@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.oidc_views import ADMITTED_ELEMENTS, SIGN_IN_METHOD
+from accounts.sessions import admitted_elements, sign_in_method
 from accounts.sso_config import Element, sso_config
 
 
@@ -24,21 +24,13 @@ def session_admits(request: HttpRequest, element: Element) -> bool:
     with SSO on admits Entra sign-ins only: no password is accepted from the internet.
     """
     config = sso_config()
-    method = request.session.get(SIGN_IN_METHOD, "password")
+    method = sign_in_method(request)
     if config.mode_for(element).uses_sso:
         if method == "entra":
-            return element.value in entra_admitted(request)
+            return element.value in admitted_elements(request)
         public = element is Element.WEB_STAFF and config.web_staff_public
         return method == "password" and config.local_login and not public
     return method == "password"
-
-
-def entra_admitted(request: HttpRequest) -> set[str]:
-    """The elements the session's Entra sign-in was admitted to."""
-    admitted = request.session.get(ADMITTED_ELEMENTS)
-    return {value for value in admitted if isinstance(value, str)} if isinstance(
-        admitted, list
-    ) else set()
 
 
 def element_required(element: Element) -> Callable:
@@ -52,7 +44,7 @@ def element_required(element: Element) -> Callable:
             if not session_admits(request, element):
                 mode = sso_config().mode_for(element)
                 context = {"element": element, "mode": mode, "next": request.get_full_path()}
-                entra = request.session.get(SIGN_IN_METHOD) == "entra"
+                entra = sign_in_method(request) == "entra"
                 template = (
                     "accounts/element_not_admitted.html"
                     if entra and mode.uses_sso

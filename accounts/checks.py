@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
+from accounts.entra.id_token import SUPPORTED_ALGORITHMS
+from accounts.pipeline import pipeline_problems
 from accounts.sso_config import (
     GUID,
     MULTI_TENANT_NAMES,
@@ -86,6 +88,36 @@ def check_sso_settings(app_configs: Any = None, **kwargs: Any) -> list:
             hint="Set KEYFAX_SSO_WEB_STAFF so a public-facing Web Staff requires Entra sign-in.",
             id="keyfax.W002",
         ))
+    return problems
+
+
+@register(Tags.security, deploy=False)
+def check_sign_in_settings(app_configs: Any = None, **kwargs: Any) -> list:
+    """The sign-in pipeline and the mozilla-django-oidc settings it relies on."""
+    problems: list = []
+    algorithm = getattr(settings, "OIDC_RP_SIGN_ALGO", "HS256")
+    if algorithm not in SUPPORTED_ALGORITHMS:
+        problems.append(Error(
+            f"OIDC_RP_SIGN_ALGO must be RS256, got {algorithm!r}",
+            hint="Entra ID signs ID tokens with RS256; until this is fixed every sign-in is "
+            "refused (token_algorithm).",
+            id="keyfax.E009",
+        ))
+    for problem in pipeline_problems(getattr(settings, "KEYFAX_SIGN_IN_PIPELINE", [])):
+        problems.append(Error(
+            f"KEYFAX_SIGN_IN_PIPELINE: {problem}",
+            hint="Until this is fixed every Entra sign-in is refused (sign_in_misconfigured). "
+            "See docs/sign-in.md for the steps and their order.",
+            id="keyfax.E010",
+        ))
+    for name in ("OIDC_USE_PKCE", "OIDC_USE_NONCE"):
+        if getattr(settings, name, False) is not True:
+            problems.append(Error(
+                f"{name} must be True",
+                hint="Every sign-in must bind its code to a PKCE verifier and its ID token to "
+                "a nonce; a sign-in without them is refused (unknown_state).",
+                id="keyfax.E011",
+            ))
     return problems
 
 

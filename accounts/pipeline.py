@@ -1,52 +1,70 @@
-"""The sign-in pipeline: small steps that run after the ID token has been verified.
+"""The sign-in callback as one ordered list of small steps (``KEYFAX_SIGN_IN_PIPELINE``).
 
-The steps are named by dotted path in ``settings.KEYFAX_SIGN_IN_PIPELINE`` (as social-core's
-``SOCIAL_AUTH_PIPELINE``), so other apps add steps without ``accounts`` importing them. Each
-step takes the :class:`SignInContext`, may fill it in, and refuses by raising
-:class:`SignInRefused`. The whole pipeline runs in one transaction: a refusal part-way leaves
-nothing behind.
+Like social-core's ``SOCIAL_AUTH_PIPELINE``, the list in settings is the whole story of a
+callback, from the state check to the audit event; the view only runs it. Each step is a
+function of the :class:`SignInContext`, declared with :func:`sign_in_step`: which context
+fields it ``needs``, which it ``gives``, and whether it ``writes`` to the database. A step
+refuses by raising :class:`SignInRefused`.
+
+Steps that write run in one transaction, opened at the first of them, so a refusal at any
+point leaves no row changed; the refusal's audit event is written afterwards, on its own.
+Steps that talk to Entra come first and hold no database lock while they wait.
+:func:`pipeline_problems` checks that every step imports and that each finds what it needs
+(``manage.py check`` reports it as ``keyfax.E010``; a callback refuses to run a bad list).
 """
 
 from __future__ import annotations
 
-import re
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field, fields
 from functools import cache
-from typing import Any
+from importlib import import_module
+from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import EntraIdentity, User
 from accounts.refusals import Reason, SignInRefused
-from accounts.sso_config import SsoConfig
+from accounts.sso_config import Element, SsoConfig
 
-Step = Callable[["SignInContext"], None]
+
+class Entitlements(Protocol):
+    """What the person's roles and groups map to (``permissions.mappings.Entitlements``)."""
+
+    def admits(self, element: Element) -> bool: ...
 
 
 @dataclass
 class SignInContext:
+    """What the steps of one callback know; each field is filled by the step that gives it."""
+
     request: HttpRequest
-    claims: dict[str, Any]
     config: SsoConfig
+    backend: Any  # accounts.backends.EntraOIDCBackend: the protocol steps' methods
+    # check_state: what this browser's sign-in started with
+    nonce: str = ""
+    code_verifier: str = ""
+    next_url: str | None = None
+    target: Element | None = None  # the element the sign-in is for, from ``next``
+    # exchange_code, verify_id_token
+    tokens: dict[str, Any] = field(default_factory=dict)
+    claims: dict[str, Any] = field(default_factory=dict)
+    # resolve_groups_overage: groups read from Microsoft Graph (None: the token's own claim)
+    graph_groups: list[str] | None = None
+    # decide_access
+    entitlements: Entitlements | None = None  # None: no element takes permissions from Entra
+    verdicts: dict[Element, str] = field(default_factory=dict)
+    admitted: set[Element] = field(default_factory=set)
+    # find_person, provision_or_update_user
     identity: EntraIdentity | None = None
     user: User | None = None
     created: bool = False
     notes: dict[str, Any] = field(default_factory=dict)  # added to the sign-in audit event
-    # Groups read from Microsoft Graph on a groups overage (None: the token's own claim).
-    graph_groups: list[str] | None = None
-    # The elements this sign-in admits (stored in the session) and a refusal decided by a
-    # step that must not roll the pipeline back (e.g. permissions removed by a sync stay
-    # removed when the person is then refused).
-    admitted: set[str] = field(default_factory=set)
-    refusal: SignInRefused | None = None
-    state: dict[str, Any] = field(default_factory=dict)  # working data of other apps' steps
 
     @property
     def tenant_id(self) -> str:
@@ -80,115 +98,88 @@ class SignInContext:
         return [group for group in groups if isinstance(group, str)]
 
 
-@cache
-def _load_step(path: str) -> Step:
-    return import_string(path)
+CONTEXT_FIELDS = frozenset(f.name for f in fields(SignInContext)) - {"request", "config",
+                                                                      "backend"}
+Step = Callable[[SignInContext], None]
 
 
-def run_pipeline(context: SignInContext) -> User:
-    with transaction.atomic():
-        for path in settings.KEYFAX_SIGN_IN_PIPELINE:
-            _load_step(path)(context)
-    if context.user is None:
-        raise SignInRefused(Reason.ENTRA_ERROR, {"pipeline": "no user"})
-    return context.user
+def sign_in_step(
+    *, needs: Iterable[str] = (), gives: Iterable[str] = (), writes: bool = False
+) -> Callable[[Step], Step]:
+    """Declare a pipeline step: the context fields it reads and fills, and whether it writes."""
+    needs, gives = frozenset(needs), frozenset(gives)
+    unknown = (needs | gives) - CONTEXT_FIELDS
+    if unknown:
+        raise TypeError(f"not SignInContext fields: {', '.join(sorted(unknown))}")
+
+    def declare(step: Step) -> Step:
+        step.needs, step.gives, step.writes = needs, gives, writes  # type: ignore[attr-defined]
+        return step
+
+    return declare
 
 
-# --- the steps ---------------------------------------------------------------------------
+def pipeline_problems(paths: Iterable[str]) -> list[str]:
+    """Why this list of dotted paths cannot be a sign-in pipeline; empty when it can.
 
-
-def require_sso_enabled(context: SignInContext) -> None:
-    """SSO may have been switched off between the redirect to Entra and the callback."""
-    if not context.config.ready:
-        raise SignInRefused(Reason.SSO_NOT_CONFIGURED)
-
-
-def find_person(context: SignInContext) -> None:
-    """Find the person by (tid, oid) and nothing else: never by email, UPN or username."""
-    try:
-        context.identity = EntraIdentity.objects.select_related("user").get(
-            tenant_id=context.tenant_id, object_id=context.object_id
-        )
-    except EntraIdentity.DoesNotExist:
-        return
-    context.user = context.identity.user
-
-
-def provision_or_update_user(context: SignInContext) -> None:
-    """Create the user on a first sign-in; refresh the display fields on every sign-in."""
-    claims = context.claims
-    if context.identity is None:
+    Every step must import and be declared with :func:`sign_in_step`; every field a step
+    needs must be given by an earlier step; and no step may write before the access
+    decision (``admitted``) is made.
+    """
+    problems: list[str] = []
+    given: set[str] = set()
+    for path in paths:
         try:
-            with transaction.atomic():
-                _provision(context)
-        except IntegrityError:
-            # Another request provisioned the same person a moment ago: use that one.
-            find_person(context)
-            if context.identity is None:
-                raise SignInRefused(Reason.ENTRA_ERROR, {"provision": "conflict"}) from None
-    _refresh_display_fields(context.user, claims)
-    identity = context.identity
-    identity.upn = _text(claims.get("preferred_username") or claims.get("upn"), 255)
-    identity.email = context.user.email
-    identity.display_name = _text(claims.get("name"), 255)
-    identity.roles = context.roles
-    identity.groups = context.groups
-    identity.last_sign_in_at = timezone.now()
-    identity.save()
+            step = import_string(path)
+        except ImportError as error:
+            problems.append(f"{path} does not import ({error})")
+            continue
+        if not hasattr(step, "needs"):
+            problems.append(f"{path} is not declared with @sign_in_step")
+            continue
+        missing = step.needs - given
+        if missing:
+            problems.append(f"{path} needs {', '.join(sorted(missing))}, which no earlier "
+                            "step gives")
+        if step.writes and "admitted" not in given:
+            problems.append(f"{path} writes before the access decision (decide_access)")
+        given |= step.gives
+    for required in ("user", "admitted"):
+        if required not in given:
+            problems.append(f"no step gives {required}: nobody could ever be signed in")
+    return problems
 
 
-def require_active_user(context: SignInContext) -> None:
-    if not context.user.is_active:
-        raise SignInRefused(Reason.ACCOUNT_DISABLED, {"user_id": context.user.pk})
+@cache
+def _load(paths: tuple[str, ...]) -> tuple[Step, ...]:
+    problems = pipeline_problems(paths)
+    if problems:
+        raise SignInRefused(Reason.SIGN_IN_MISCONFIGURED, {"pipeline": problems[:5]})
+    return tuple(import_string(path) for path in paths)
 
 
-# --- helpers -----------------------------------------------------------------------------
-
-_USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
-
-
-def _text(value: object, limit: int) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-def _refresh_display_fields(user: User, claims: dict[str, Any]) -> None:
-    """Name and email follow Entra; saved only when they changed (last_login is Django's)."""
-    first, last = _text(claims.get("given_name"), 150), _text(claims.get("family_name"), 150)
-    if not (first or last):
-        first, _, last = _text(claims.get("name"), 300).partition(" ")
-    fields = {"first_name": first[:150], "last_name": last[:150],
-              "email": _text(claims.get("email"), 254)}
-    changed = [name for name, value in fields.items() if getattr(user, name) != value]
-    for name in changed:
-        setattr(user, name, fields[name])
-    if changed:
-        user.save(update_fields=changed)
+def run_pipeline(context: SignInContext) -> SignInContext:
+    """Run ``KEYFAX_SIGN_IN_PIPELINE`` over ``context``; the writes commit together or not at
+    all. Raises :class:`SignInRefused` (nothing written) or returns the filled context."""
+    steps = _load(tuple(settings.KEYFAX_SIGN_IN_PIPELINE))
+    in_transaction = False
+    try:
+        with ExitStack() as stack:
+            for step in steps:
+                if step.writes and not in_transaction:  # the first write opens it
+                    session_key = context.request.session.session_key
+                    stack.enter_context(transaction.atomic())
+                    in_transaction = True
+                step(context)
+    except SignInRefused:
+        if in_transaction:
+            _undo_login(context.request, session_key)
+        raise
+    return context
 
 
-def _provision(context: SignInContext) -> None:
-    user = User(username=_free_username(context))
-    user.set_unusable_password()
-    user.save()
-    context.identity = EntraIdentity.objects.create(
-        user=user,
-        tenant_id=uuid.UUID(context.tenant_id),
-        object_id=uuid.UUID(context.object_id),
-    )
-    context.user = user
-    context.created = True
-
-
-def _free_username(context: SignInContext) -> str:
-    """A readable, unique username. It is display data: nothing is ever matched on it."""
-    claims = context.claims
-    base = _text(claims.get("preferred_username") or claims.get("upn"), 120)
-    base = _USERNAME_UNSAFE.sub("", base) or context.object_id
-    candidates = [base, f"{base}.{context.object_id[:8]}", context.object_id]
-    clash = Q()
-    for candidate in candidates:
-        clash |= Q(username__iexact=candidate)
-    taken = {name.lower() for name in User.objects.filter(clash).values_list("username", flat=True)}
-    for candidate in candidates:
-        if candidate.lower() not in taken:  # usernames are unique whatever the case
-            return candidate
-    raise SignInRefused(Reason.ENTRA_ERROR, {"provision": "no free username"})
+def _undo_login(request: HttpRequest, session_key: str | None) -> None:
+    """The rolled-back writes may have included ``login()``: the request goes back to the
+    session it came with (as saved before the writes) and to nobody signed in."""
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    request.user = AnonymousUser()

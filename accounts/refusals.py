@@ -22,6 +22,7 @@ _UNTRUSTED = "Microsoft Entra ID's answer could not be trusted, so you have not 
 class Reason(StrEnum):
     # The sign-in request itself
     SSO_NOT_CONFIGURED = "sso_not_configured"
+    SIGN_IN_MISCONFIGURED = "sign_in_misconfigured"
     ENTRA_UNREACHABLE = "entra_unreachable"
     DISCOVERY_INVALID = "discovery_invalid"
     UNKNOWN_STATE = "unknown_state"
@@ -72,7 +73,7 @@ class Reason(StrEnum):
     @property
     def http_status(self) -> int:
         if self in {Reason.ENTRA_UNREACHABLE, Reason.DISCOVERY_INVALID, Reason.GRAPH_UNAVAILABLE,
-                    Reason.PERMISSIONS_SYNC_FAILED}:
+                    Reason.PERMISSIONS_SYNC_FAILED, Reason.SIGN_IN_MISCONFIGURED}:
             return 503
         if self is Reason.SSO_NOT_CONFIGURED:
             return 404
@@ -81,6 +82,7 @@ class Reason(StrEnum):
 
 _TITLES = {
     Reason.SSO_NOT_CONFIGURED: "Microsoft sign-in is not switched on",
+    Reason.SIGN_IN_MISCONFIGURED: "Keyfax sign-in is not set up correctly",
     Reason.ENTRA_UNREACHABLE: "Microsoft Entra ID is not answering",
     Reason.DISCOVERY_INVALID: "Microsoft Entra ID is not set up correctly",
     Reason.UNKNOWN_STATE: "This sign-in link has expired or was already used",
@@ -100,6 +102,10 @@ _TITLES = {
 
 _EXPLANATIONS = {
     Reason.SSO_NOT_CONFIGURED: "Signing in with Microsoft is not enabled on this Keyfax site.",
+    Reason.SIGN_IN_MISCONFIGURED: (
+        "This Keyfax site's sign-in steps are configured wrongly, so nobody can be signed in "
+        "until IT corrects them. Nothing was changed."
+    ),
     Reason.ENTRA_UNREACHABLE: "Keyfax could not reach Microsoft Entra ID in time.",
     Reason.DISCOVERY_INVALID: "Keyfax could not read Microsoft Entra ID's configuration.",
     Reason.UNKNOWN_STATE: (

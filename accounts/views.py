@@ -12,8 +12,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts import throttle
+from accounts.destinations import safe_next, sign_in_url
 from accounts.forms import PasswordSignInForm
-from accounts.oidc_views import SIGN_IN_METHOD, safe_next, sign_in_url
+from accounts.sessions import remember_sign_in
 from accounts.sso_config import sso_config
 from audit.models import Action, Outcome
 from audit.services import record
@@ -65,7 +66,7 @@ def _password_sign_in(request: HttpRequest, data: dict) -> tuple[object | None, 
         return None, GENERIC_FAILURE
     throttle.clear(username, address)
     auth.login(request, user)
-    request.session[SIGN_IN_METHOD] = "password"
+    remember_sign_in(request, "password")
     record(
         Action.SIGN_IN, request=request, actor=user, subject=f"user:{user.pk}",
         detail={"method": "password"},

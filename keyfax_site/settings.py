@@ -173,17 +173,27 @@ KEYFAX_MFA_AUTH_CONTEXT = env.str("KEYFAX_MFA_AUTH_CONTEXT", default="c1")
 KEYFAX_LOGIN_ATTEMPTS = env.int("KEYFAX_LOGIN_ATTEMPTS", default=5)
 KEYFAX_LOGIN_LOCKOUT_SECONDS = env.int("KEYFAX_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
-# The sign-in callback, as small named steps (DESIGN.md, "Apps and where things live").
+# The whole sign-in callback, in order: every check and write is one of these steps (see
+# accounts/pipeline.py for how they are declared and checked, and docs/sign-in.md).
 KEYFAX_SIGN_IN_PIPELINE = [
-    "accounts.pipeline.require_sso_enabled",
-    "accounts.pipeline.find_person",
-    "accounts.pipeline.provision_or_update_user",
-    "accounts.pipeline.require_active_user",
-    "permissions.pipeline.sync_permissions",  # elements in authentication_and_permissions
-    "permissions.pipeline.check_element_access",  # which elements this sign-in admits
+    "accounts.steps.require_sso_enabled",  # SSO is (still) on and configured
+    "accounts.steps.check_state",  # this browser's state, once, within 10 min; Entra's error
+    "accounts.steps.exchange_code",  # the code and the PKCE verifier at the token endpoint
+    "accounts.steps.verify_id_token",  # signature, alg, iss, aud, tid, lifetime, nonce
+    "accounts.steps.resolve_groups_overage",  # groups from Microsoft Graph over 200 groups
+    "accounts.steps.find_person",  # by (tid, oid) only
+    "accounts.steps.require_active_user",  # a disabled account stays out
+    "permissions.pipeline.decide_access",  # roles, mappings, step-up: admitted elements
+    "accounts.steps.provision_or_update_user",  # --- writes from here, in one transaction
+    "permissions.pipeline.sync_permissions",  # Entra-managed elements get what roles map to
+    "accounts.steps.log_in",  # a new session, with the elements it admits and Entra's sid
+    "accounts.steps.record_sign_in",  # the sign_in audit event
 ]
 
-# --- mozilla-django-oidc: endpoints and keys are discovered, not configured ----------------
+# --- mozilla-django-oidc ------------------------------------------------------------------
+# The client id and secret come from ENTRA_CLIENT_ID/SECRET and the endpoints from the
+# tenant's discovery document (accounts.backends.EntraSettings); these mean what its
+# documentation says. keyfax.E009 refuses anything but RS256, E011 PKCE or nonce off.
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_RP_SCOPES = "openid profile email"
 OIDC_USE_PKCE = True
@@ -195,8 +205,6 @@ OIDC_MAX_STATES = 10
 OIDC_STORE_ID_TOKEN = False
 OIDC_STORE_ACCESS_TOKEN = False
 OIDC_REDIRECT_REQUIRE_HTTPS = not DEBUG
-OIDC_AUTHENTICATE_CLASS = "accounts.oidc_views.EntraAuthenticateView"
-OIDC_CALLBACK_CLASS = "accounts.oidc_views.EntraCallbackView"
 
 LOGGING = {
     "version": 1,

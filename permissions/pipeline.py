@@ -1,11 +1,9 @@
 """Sign-in steps contributed by ``permissions`` (named in ``KEYFAX_SIGN_IN_PIPELINE``).
 
-``sync_permissions`` applies the token's roles and groups to every element in
-``authentication_and_permissions``; ``check_element_access`` then decides which elements the
-sign-in admits. A person admitted nowhere — or not to the element the sign-in is for — is
-refused. A first-time person is refused by raising (the pipeline rolls back: no account is
-left behind); a known person is refused after the pipeline commits, so permissions Entra
-no longer grants are really gone.
+``decide_access`` decides, before anything is written, which elements the sign-in admits
+and refuses when it admits none (or not the element the sign-in is for); ``sync_permissions``
+then makes the permissions of every element in ``authentication_and_permissions`` exactly
+what the person's roles and groups map to.
 """
 
 from __future__ import annotations
@@ -14,8 +12,7 @@ from typing import Any
 
 from django.db import DatabaseError
 
-from accounts.oidc_views import sign_in_target
-from accounts.pipeline import SignInContext
+from accounts.pipeline import SignInContext, sign_in_step
 from accounts.refusals import Reason, SignInRefused
 from accounts.sso_config import Element, Mode
 from permissions.mappings import entitlements
@@ -26,6 +23,7 @@ ADMITTED = "admitted"
 NO_ACCESS_ROLE = "no_access_role"
 NO_PERMISSIONS = "no_permissions"
 STEP_UP_REQUIRED = "step_up_required"
+# When several elements refuse, the person is told the most actionable reason first.
 _REASONS = {
     STEP_UP_REQUIRED: Reason.STEP_UP_REQUIRED,
     NO_PERMISSIONS: Reason.NO_PERMISSIONS,
@@ -38,48 +36,49 @@ def synced_elements(context: SignInContext) -> list[Element]:
     return [e for e in Element if config.mode_for(e) is Mode.AUTHENTICATION_AND_PERMISSIONS]
 
 
-def sync_permissions(context: SignInContext) -> None:
-    """Entra decides: permissions in each such element become exactly what roles map to."""
-    _note_roles_claim(context)
-    elements = synced_elements(context)
-    if not elements:
-        return
-    granted = entitlements(context.roles, context.groups)
-    context.state["entitlements"] = granted
-    if granted.unmapped_roles:
-        context.notes["unmapped_roles"] = granted.unmapped_roles  # ignored, but worth seeing
-    try:
-        apply_entitlements(
-            context.user, granted, elements, request=context.request,
-            tenant_id=context.tenant_id, object_id=context.object_id,
-        )
-    except DatabaseError as error:  # the pipeline's transaction rolls back: nothing half-done
-        detail = {"oid": context.object_id, "error": type(error).__name__}
-        raise SignInRefused(Reason.PERMISSIONS_SYNC_FAILED, detail) from None
-
-
-def check_element_access(context: SignInContext) -> None:
-    """Record the elements this sign-in admits; refuse when it admits none (or not the target)."""
+@sign_in_step(needs={"claims", "graph_groups", "target"},
+              gives={"entitlements", "verdicts", "admitted"})
+def decide_access(context: SignInContext) -> None:
+    """Per element using SSO: the step-up it requires, then an access role (``authentication``)
+    or a permission from the role mappings (``authentication_and_permissions``). Refuses
+    when the sign-in admits no element, or not the one it is for. Writes nothing."""
     config = context.config
-    verdicts = {e: _verdict(context, e) for e in Element if config.mode_for(e).uses_sso}
-    context.admitted = {e.value for e, verdict in verdicts.items() if verdict == ADMITTED}
-    context.notes["elements"] = {e.value: verdict for e, verdict in verdicts.items()}
-    target = sign_in_target(context.request)
-    refused = [verdicts[target]] if verdicts.get(target, ADMITTED) != ADMITTED else []
-    if not refused and not context.admitted:
-        refused = list(verdicts.values())
-    if not refused:
+    if synced_elements(context):
+        context.entitlements = entitlements(context.roles, context.groups)
+        if context.entitlements.unmapped_roles:  # ignored, but worth seeing
+            context.notes["unmapped_roles"] = context.entitlements.unmapped_roles
+    context.verdicts = {e: _verdict(context, e) for e in Element if config.mode_for(e).uses_sso}
+    context.admitted = {e for e, verdict in context.verdicts.items() if verdict == ADMITTED}
+    context.notes["elements"] = {e.value: verdict for e, verdict in context.verdicts.items()}
+    target = context.target
+    target_verdict = context.verdicts.get(target, ADMITTED) if target else ADMITTED
+    if target_verdict == ADMITTED and context.admitted:
         return
-    why = next(key for key in _REASONS if key in refused)
-    refusal = SignInRefused(_REASONS[why], {
+    refused = [target_verdict] if target_verdict != ADMITTED else list(context.verdicts.values())
+    why = next((key for key in _REASONS if key in refused), NO_ACCESS_ROLE)
+    raise SignInRefused(_REASONS[why], {
         "oid": context.object_id,
         "target": target.value if target else None,
         "elements": context.notes["elements"],
         "roles": context.roles[:50],
     })
-    if context.created:
-        raise refusal  # nothing of this first sign-in is kept
-    context.refusal = refusal
+
+
+@sign_in_step(needs={"user", "entitlements", "admitted"}, writes=True)
+def sync_permissions(context: SignInContext) -> None:
+    """Entra decides: in each ``authentication_and_permissions`` element the person's
+    permissions become exactly what their roles and groups map to (audited)."""
+    elements = synced_elements(context)
+    if not elements or context.entitlements is None:
+        return
+    try:
+        apply_entitlements(
+            context.user, context.entitlements, elements, request=context.request,
+            tenant_id=context.tenant_id, object_id=context.object_id,
+        )
+    except DatabaseError as error:  # the pipeline's transaction rolls back: nothing half-done
+        detail = {"oid": context.object_id, "error": type(error).__name__}
+        raise SignInRefused(Reason.PERMISSIONS_SYNC_FAILED, detail) from None
 
 
 def _verdict(context: SignInContext, element: Element) -> str:
@@ -93,16 +92,10 @@ def _verdict(context: SignInContext, element: Element) -> str:
         else:  # any app role: a well-formed app-role value
             held = any(ROLE_VALUE.match(role) for role in context.roles)
         return ADMITTED if held else NO_ACCESS_ROLE
-    granted = context.state.get("entitlements")
+    granted = context.entitlements
     return ADMITTED if granted is not None and granted.admits(element) else NO_PERMISSIONS
 
 
 def _acrs(context: SignInContext) -> list[str]:
     acrs: Any = context.claims.get("acrs")
     return [value for value in acrs if isinstance(value, str)] if isinstance(acrs, list) else []
-
-
-def _note_roles_claim(context: SignInContext) -> None:
-    roles = context.claims.get("roles")
-    if roles is not None and not isinstance(roles, list):
-        context.notes["roles_claim_ignored"] = f"not a list ({type(roles).__name__})"

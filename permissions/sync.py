@@ -2,8 +2,10 @@
 
 One transaction, a constant number of queries whatever the number of roles and groups
 (four reads, at most one write per table that changes, one audit event), and the
-before/after difference in the ``permissions_synced`` event. Permissions of elements not
-being synced are never read or written.
+before/after difference in the ``permissions_synced`` event (``added``/``removed`` per
+element). The user's own permission rows of elements not being synced are left alone; but
+when a Django group grants a permission Entra no longer gives, the user leaves that group,
+and so loses everything else it granted too, other elements' permissions included.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 
-from accounts.oidc_views import ADMITTED_ELEMENTS, SIGN_IN_METHOD
+from accounts.sessions import ADMITTED_ELEMENTS, SIGN_IN_METHOD
 from permissions.defaults import seed_default_mappings
 from permissions.services import current_codenames
 

@@ -100,15 +100,37 @@ def test_no_roles_means_no_access(entra, browser, settings, mode):
     assert not EntraIdentity.objects.filter(object_id=NO_ROLE["oid"]).exists()
 
 
-def test_a_known_person_who_lost_every_role_loses_every_permission(entra, browser, settings):
+def rows_of(user: User) -> dict:
+    """Everything the database holds about this person, to compare before and after."""
+    from permissions.models import EntraGrant
+
+    user.refresh_from_db()
+    identity = EntraIdentity.objects.get(user=user)
+    return {
+        "user": {f.name: getattr(user, f.name) for f in User._meta.concrete_fields},
+        "identity": {f.name: getattr(identity, f.name)
+                     for f in EntraIdentity._meta.concrete_fields},
+        "permissions": held(user),
+        "grants": sorted(EntraGrant.objects.filter(user=user).values_list(
+            "element", "permission__codename", "sources")),
+    }
+
+
+def test_a_refused_known_person_leaves_every_row_as_it_was(entra, browser, settings):
+    """Access is decided before anything is written: the refusal is the only trace."""
     modes(settings, PERMS, PERMS)
     browser.sign_in(BOTH["oid"])
     user = user_of(BOTH)
+    before, last_event = rows_of(user), AuditEvent.objects.latest("id").pk
     browser.session.cookies.clear()
     with_roles(entra, [])
 
     assert_refused(browser.sign_in(BOTH["oid"]), "no_permissions")
-    assert held(user) == {"admin_tool": set(), "web_staff": set()}
+
+    assert rows_of(user) == before
+    assert before["permissions"] == {"admin_tool": ADMIN_TOOL_ALL, "web_staff": WEB_STAFF_ALL}
+    assert list(AuditEvent.objects.filter(pk__gt=last_event).values_list(
+        "action", "outcome")) == [("sign_in", "refused")]
     assert browser.get("/staff/").status_code == 302
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.oidc_views import ADMITTED_ELEMENTS, SIGN_IN_METHOD
+from accounts.sessions import ADMITTED_ELEMENTS, SIGN_IN_METHOD
 from tests.conftest import point_site_at
 from tests.factories import LocalUserFactory
 

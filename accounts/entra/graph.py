@@ -16,30 +16,13 @@ from typing import Any
 
 from accounts.entra.discovery import ProviderMetadata
 from accounts.entra.http import json_object, post_form, post_json
-from accounts.pipeline import SignInContext
 from accounts.refusals import Reason, SignInRefused
-from accounts.sso_config import Element, Mode, SsoConfig, is_acceptable_endpoint_url
+from accounts.sso_config import SsoConfig, is_acceptable_endpoint_url
 
 EARLY_REFRESH_SECONDS = 300  # an app token is replaced this long before it expires
 
 _tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
 _lock = threading.Lock()
-
-
-def resolve_groups_overage(context: SignInContext, metadata: ProviderMetadata) -> None:
-    """On a groups overage, read the person's groups from Graph into ``context.graph_groups``.
-
-    Groups only matter where Entra decides permissions, so nothing is fetched otherwise.
-    """
-    if not context.has_groups_overage:
-        return
-    if not any(
-        context.config.mode_for(e) is Mode.AUTHENTICATION_AND_PERMISSIONS for e in Element
-    ):
-        context.notes["groups_overage"] = "not needed"
-        return
-    context.graph_groups = member_groups(context.config, metadata, context.object_id)
-    context.notes["groups_overage"] = "read from Microsoft Graph"
 
 
 def member_groups(config: SsoConfig, metadata: ProviderMetadata, object_id: str) -> list[str]:

@@ -16,7 +16,8 @@ import jwt
 from accounts.refusals import Reason, SignInRefused
 from accounts.sso_config import GUID
 
-ALGORITHM = "RS256"
+# Entra signs ID tokens with RS256 only; OIDC_RP_SIGN_ALGO must name it (keyfax.E009).
+SUPPORTED_ALGORITHMS = ("RS256",)
 LEEWAY_SECONDS = 60
 # Headers that would let a token name its own key. PyJWT never fetches them, and we refuse
 # any token that carries them rather than silently ignoring them.
@@ -30,6 +31,7 @@ def verify_id_token(
     raw: object,
     *,
     key_for: KeyLookup,
+    algorithm: str = "RS256",
     issuer: str,
     client_id: str,
     tenant_id: str,
@@ -39,9 +41,9 @@ def verify_id_token(
     """Return the token's claims, or raise :class:`SignInRefused` naming the failed check."""
     if not isinstance(raw, str) or raw.count(".") != 2:
         raise SignInRefused(Reason.TOKEN_MALFORMED)
-    header = _header(raw)
+    header = _header(raw, algorithm)
     key = _signing_key(header, key_for)
-    claims = _verified_claims(raw, key)
+    claims = _verified_claims(raw, key, algorithm)
     _check_required_claims(claims)
     _check_version(claims)
     _check_issuer(claims, issuer)
@@ -53,12 +55,12 @@ def verify_id_token(
     return claims
 
 
-def _header(raw: str) -> dict[str, Any]:
+def _header(raw: str, algorithm: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(raw)
     except jwt.PyJWTError:
         raise SignInRefused(Reason.TOKEN_MALFORMED) from None
-    if header.get("alg") != ALGORITHM:
+    if algorithm not in SUPPORTED_ALGORITHMS or header.get("alg") != algorithm:
         raise SignInRefused(Reason.TOKEN_ALGORITHM, {"alg": str(header.get("alg"))[:20]})
     present = [name for name in KEY_BEARING_HEADERS if name in header]
     if present:
@@ -76,13 +78,13 @@ def _signing_key(header: dict[str, Any], key_for: KeyLookup) -> jwt.PyJWK:
     return key
 
 
-def _verified_claims(raw: str, key: jwt.PyJWK) -> dict[str, Any]:
+def _verified_claims(raw: str, key: jwt.PyJWK, algorithm: str) -> dict[str, Any]:
     """Signature only; the claims are checked one by one afterwards."""
     try:
         claims = jwt.decode(
             raw,
             key,
-            algorithms=[ALGORITHM],
+            algorithms=[algorithm],
             options={
                 "verify_signature": True,
                 "verify_exp": False,
