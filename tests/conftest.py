@@ -139,3 +139,24 @@ def browser(live_server):
 
 
 from tests.playwright_support import chromium, page  # noqa: E402, F401  (browser fixtures)
+
+
+# --------------------------------------------------------------------------------------------
+# Tests for one database engine: a visible skip (in the -ra summary) on the other, never a
+# silent alternative assertion. pytest-django has set Django up before this file is imported,
+# and a backend's ``vendor`` is known without connecting.
+def _on_postgresql() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+ON_POSTGRESQL = _on_postgresql()
+
+postgresql_only = pytest.mark.skipif(
+    not ON_POSTGRESQL,
+    reason="PostgreSQL only: run with DATABASE_URL=postgres://… to check the database's own guard",
+)
+sqlite_only = pytest.mark.skipif(
+    ON_POSTGRESQL, reason="SQLite only: PostgreSQL has its own test of this behaviour",
+)

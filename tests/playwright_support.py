@@ -22,6 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 DOC_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +34,23 @@ def chromium():
             f"{CHROMIUM} is missing: install Debian's chromium (make browsers) "
             "or point KEYFAX_CHROMIUM at a Chromium binary."
         )
-    # Playwright's sync API keeps an event loop running in this thread, which makes Django
-    # think the (synchronous) test code is async; Django's documented escape hatch:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop running in this thread while it is open, which
+    # makes Django think the (synchronous) test code is async; Django's documented escape
+    # hatch, for as long as Playwright runs, and the environment as it was once it has stopped.
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 @pytest.fixture

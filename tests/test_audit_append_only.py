@@ -11,6 +11,7 @@ from django.test import RequestFactory
 from audit.integrity import verify_chain
 from audit.models import Action, AppendOnlyError, AuditEvent
 from audit.services import record
+from tests.conftest import postgresql_only, sqlite_only
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,26 +68,19 @@ def test_admin_offers_no_add_change_or_delete_even_to_a_superuser(event):
 
 PRUNE_ON = "SET LOCAL keyfax.audit_prune = 'on'"
 
-
-@pytest.mark.parametrize("statements", [
+RAW_CHANGES = pytest.mark.parametrize("statements", [
     ["UPDATE audit_auditevent SET reason = 'edited'"],
     ["DELETE FROM audit_auditevent"],
     ["TRUNCATE audit_auditevent"],
     [PRUNE_ON, "UPDATE audit_auditevent SET reason = 'edited'"],  # prune allows DELETE only
 ])
-def test_raw_sql_changes_are_refused_by_postgresql_and_caught_on_sqlite(event, statements):
-    """PostgreSQL's trigger refuses; SQLite has no trigger, so verify_audit is the guard."""
-    later = record(Action.SIGN_OUT, subject="user:1")
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            for sql in statements:
-                if sql != PRUNE_ON:
-                    sql = sql.replace("TRUNCATE", "DELETE FROM")
-                    cursor.execute(f"{sql} WHERE id = %s", [event.pk])
-        report = verify_chain()
-        assert not report.ok
-        assert report.broken_id in {event.pk, later.pk}
-        return
+
+
+@postgresql_only
+@RAW_CHANGES
+def test_raw_sql_changes_are_refused_by_postgresql(event, statements):
+    """PostgreSQL's trigger refuses the change itself."""
+    record(Action.SIGN_OUT, subject="user:1")
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
@@ -98,14 +92,40 @@ def test_raw_sql_changes_are_refused_by_postgresql_and_caught_on_sqlite(event, s
     assert verify_chain().ok
 
 
-@pytest.mark.django_db(transaction=True)
-def test_manage_py_flush_may_still_empty_the_whole_database():
-    """Django's confirmed wipe (and the test runner) passes; the door closes behind it."""
+@sqlite_only
+@RAW_CHANGES
+def test_raw_sql_changes_are_caught_by_verify_audit_on_sqlite(event, statements):
+    """SQLite has no trigger (and no TRUNCATE), so verify_audit is the guard."""
+    later = record(Action.SIGN_OUT, subject="user:1")
+    with connection.cursor() as cursor:
+        for sql in statements:
+            if sql != PRUNE_ON:
+                sql = sql.replace("TRUNCATE", "DELETE FROM")
+                cursor.execute(f"{sql} WHERE id = %s", [event.pk])
+    report = verify_chain()
+    assert not report.ok
+    assert report.broken_id in {event.pk, later.pk}
+
+
+def flush_and_record_one() -> None:
     record(Action.SIGN_IN)
     call_command("flush", interactive=False, verbosity=0)
     assert not AuditEvent.objects.exists()
     record(Action.SIGN_IN)
-    if connection.vendor == "postgresql":
-        with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cursor:
-            cursor.execute("TRUNCATE audit_auditevent")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_manage_py_flush_may_still_empty_the_whole_database():
+    """Django's confirmed wipe (and the test runner) passes."""
+    flush_and_record_one()
+    assert AuditEvent.objects.count() == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_after_a_flush_postgresql_refuses_truncate_again():
+    """The door closes behind the wipe: the trigger is back for the next TRUNCATE."""
+    flush_and_record_one()
+    with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE audit_auditevent")
     assert AuditEvent.objects.count() == 1

@@ -19,6 +19,7 @@ from audit.chain import GENESIS, seal
 from audit.integrity import verify_chain
 from audit.models import Action, ActorKind, AuditEvent, Outcome
 from audit.services import record
+from tests.conftest import postgresql_only
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,21 +220,24 @@ call_command("verify_audit")
 """
 
 
+def test_concurrent_writers_never_fork_the_chain_on_a_sqlite_file(tmp_path):
+    """The SQLite test database is in memory, shared-cache, which has no busy wait, so the
+    writers run against a real WAL file with the site's settings (BEGIN IMMEDIATE) in a child
+    process. It never touches the test database, so it runs whichever engine that is."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/audit.sqlite3",
+           "DJANGO_SETTINGS_MODULE": "keyfax_site.settings"}
+    run = subprocess.run(
+        [sys.executable, "-c", SQLITE_FILE_RUN], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"Audit chain OK: {WRITERS * PER_WRITER} events" in run.stdout
+
+
+@postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_never_fork_the_chain(tmp_path):
-    """PostgreSQL: threads on the test database. SQLite: the test database is in memory,
-    shared-cache, which has no busy wait, so the same writers run against a real WAL file
-    with the site's settings (BEGIN IMMEDIATE) in a child process."""
-    if connection.vendor != "postgresql":
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/audit.sqlite3",
-               "DJANGO_SETTINGS_MODULE": "keyfax_site.settings"}
-        run = subprocess.run(
-            [sys.executable, "-c", SQLITE_FILE_RUN], cwd=ROOT, env=env,
-            capture_output=True, text=True, timeout=120,
-        )
-        assert run.returncode == 0, run.stderr[-2000:]
-        assert f"Audit chain OK: {WRITERS * PER_WRITER} events" in run.stdout
-        return
+def test_concurrent_writers_never_fork_the_chain_on_postgresql():
+    """Threads, each with its own connection, on the PostgreSQL test database."""
     assert write_concurrently() == []
     assert AuditEvent.objects.count() == WRITERS * PER_WRITER
     prev_hashes = list(AuditEvent.objects.values_list("prev_hash", flat=True))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from audit.integrity import verify_chain
 from audit.models import Action, AuditEvent
 from audit.services import record
+from tests.conftest import postgresql_only, sqlite_only
 
 pytestmark = pytest.mark.django_db
 
@@ -162,13 +163,17 @@ def test_a_failure_while_removing_loses_nothing(history, tmp_path):
     assert verify_chain().ok
 
 
-def test_outside_prune_the_database_refuses_deletes(history):
-    """PostgreSQL needs the prune setting for a DELETE; SQLite relies on verify_audit."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [history[0].pk])
-        assert not verify_chain().ok
-        return
+@sqlite_only
+def test_outside_prune_a_raw_delete_is_caught_by_verify_audit_on_sqlite(history):
+    """SQLite has no trigger: verify_audit is the guard."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [history[0].pk])
+    assert not verify_chain().ok
+
+
+@postgresql_only
+def test_outside_prune_postgresql_refuses_deletes(history):
+    """PostgreSQL needs the prune setting for a DELETE."""
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),

@@ -131,7 +131,16 @@ def test_entra_app_roles_prints_the_manifest_with_stable_ids(capsys):
     assert json.loads(capsys.readouterr().out) == first
 
     roles = {role["value"]: role for role in first["appRoles"]}
-    assert roles["Keyfax.Admin"]["id"] == app_role_id("Keyfax.Admin")
+    # Pinned: these ids are already in tenants' app manifests, so a change to
+    # APP_ROLE_NAMESPACE or to how an id is derived must fail here.
+    pinned = {
+        "Keyfax.Admin": "62342476-d4c2-526a-b639-f603aceae0c2",
+        "Keyfax.Staff": "dd89e834-9940-5034-9669-8ef182ce5a52",
+        "Keyfax.ScriptAuthor": "94cf469d-ccdf-507d-b147-0a57de8fb951",
+    }
+    for value, role_id in pinned.items():
+        assert roles[value]["id"] == role_id
+        assert app_role_id(value) == role_id
     assert str(uuid.UUID(roles["Keyfax.Admin"]["id"])) == roles["Keyfax.Admin"]["id"]
     assert len({role["id"] for role in first["appRoles"]}) == len(first["appRoles"])
     for role in first["appRoles"]:
