@@ -130,14 +130,9 @@ def log_in(context: SignInContext) -> None:
 @sign_in_step(needs={"user", "claims"}, writes=True)
 def record_sign_in(context: SignInContext) -> None:
     """The ``sign_in`` audit event, committed with the session or not at all."""
-    user = context.user
-    record(
+    _record_about_the_person(
+        context,
         Action.SIGN_IN,
-        request=context.request,
-        actor=user,
-        tenant_id=context.tenant_id,
-        object_id=context.object_id,
-        subject=f"user:{user.pk}",
         element=context.target.value if context.target else "",
         detail={
             "method": "entra",
@@ -177,13 +172,18 @@ def _entra_error(error: object, description: object) -> SignInRefused:
 
 
 def _record_created(context: SignInContext) -> None:
-    user = context.user
+    _record_about_the_person(context, Action.USER_CREATED, detail={
+        "via": "entra_sign_in", "fields": {"username": context.user.username}})
+
+
+def _record_about_the_person(context: SignInContext, action: Action, **fields: Any) -> None:
+    """An audit event in which the person signing in is both the actor and the subject."""
     record(
-        Action.USER_CREATED,
+        action,
         request=context.request,
-        actor=user,
+        actor=context.user,
         tenant_id=context.tenant_id,
         object_id=context.object_id,
-        subject=f"user:{user.pk}",
-        detail={"via": "entra_sign_in", "fields": {"username": user.username}},
+        subject=f"user:{context.user.pk}",
+        **fields,
     )
