@@ -1,40 +1,31 @@
 """Issue 4's figures: one Web Staff diagnostic step submit (answer → next step).
 
-    .venv/bin/python bench/diagnostic_step.py [--runs 51] [--database-url URL]
+    .venv/bin/python bench/diagnostic_step.py [--runs 51] [--database-url URL] [--record]
+    .venv/bin/python bench/diagnostic_step.py --smoke    # every path once, writes nothing
 
 Migrates a fresh database (a scratch SQLite file by default; a PostgreSQL URL is dropped and
 recreated), loads ``demo_scripts``, signs in a Web Staff user (Django test Client, an
 admitted Entra session, ``run_repair_diagnostics``) and POSTs the first answer of "Leaking
 tap" with its signed state: SQL queries for one submit, and the median server time
 (``time.perf_counter`` around ``client.post``) of ``--runs`` submits after a warm-up. The
-budget (tests/test_staff_diagnostics.py) is at most 6 queries.
+budget (tests/test_staff_diagnostics.py) is at most 6 queries. Every response is checked
+(status, and the next step's question) before it counts.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import re
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import BenchFailure, arguments, check, database, database_version, expect, publish
+
+NEXT_QUESTION = "Where is the water coming from?"  # "Leaking tap", after the first answer
 
 
 def setup(url: str) -> None:
-    if url.startswith("postgres"):
-        import psycopg
-
-        name = url.rsplit("/", 1)[1]
-        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
     os.environ.update({
         "DJANGO_SETTINGS_MODULE": "keyfax_site.settings", "DATABASE_URL": url,
         "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
@@ -70,7 +61,7 @@ def staff_client():
     return client
 
 
-def measure(client, runs: int) -> tuple[int, float, str]:
+def measure(client, runs: int) -> tuple[int, float]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -78,35 +69,43 @@ def measure(client, runs: int) -> tuple[int, float, str]:
 
     version = Script.objects.get(topic="Leaking tap").published_version
     url = f"/staff/repairs/{version.pk}/"
-    first = client.get(url)
-    state = re.search(r'name="state" value="([^"]+)"', first.text).group(1)
-    data = {"state": state, "answer": str(version.graph["steps"][0]["answers"][0]["id"])}
-    response = client.post(url, data)  # warm-up
-    assert response.status_code == 200 and "Where is the water coming from?" in response.text
+    first = expect(client.get(url), 200, 'name="state"', what=f"GET {url}")
+    state = re.search(r'name="state" value="([^"]+)"', first.text)
+    check(state, f"GET {url}: no signed state in the form")
+    data = {"state": state.group(1),
+            "answer": str(version.graph["steps"][0]["answers"][0]["id"])}
+    what = f"POST {url} (first answer)"
+    expect(client.post(url, data), 200, NEXT_QUESTION, what=what)  # warm-up
     with CaptureQueriesContext(connection) as captured:
-        client.post(url, data)
+        expect(client.post(url, data), 200, NEXT_QUESTION, what=what)
     queries = len(captured)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        client.post(url, data)
+        response = client.post(url, data)
         times.append((time.perf_counter() - start) * 1000)
-    return queries, statistics.median(times), connection.vendor
+        expect(response, 200, NEXT_QUESTION, what=what)
+    return queries, statistics.median(times)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database-url", default="")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="",
+                        help="PostgreSQL: dropped and recreated; empty: a scratch SQLite file")
     parser.add_argument("--runs", type=int, default=51)
-    options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        setup(options.database_url or f"sqlite:///{scratch}/bench.sqlite3")
-        queries, median, vendor = measure(staff_client(), options.runs)
-    print(f"- Machine: {platform.node()}: {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {vendor}")
-    print(f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"- Step submit: {queries} queries, median {median:.2f} ms over {options.runs} runs")
+    options = arguments(parser, smoke={"runs": 1})
+    with database(options.database_url) as url:
+        setup(url)
+        queries, median = measure(staff_client(), options.runs)
+        version = database_version()
+    publish(options, "Diagnostic step submit (issue 4)", [
+        f"- Step submit: {queries} queries, median {median:.2f} ms over {options.runs} runs "
+        "after a warm-up (Django test Client, `time.perf_counter` around `client.post`)",
+    ], database=version)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except BenchFailure as failure:
+        raise SystemExit(f"bench/diagnostic_step.py failed: {failure}") from failure
