@@ -131,8 +131,8 @@ def pipeline_problems(paths: Iterable[str]) -> list[str]:
     for path in paths:
         try:
             step = import_string(path)
-        except ImportError as error:
-            problems.append(f"{path} does not import ({error})")
+        except Exception as error:  # a typo, or a module that fails as it loads
+            problems.append(f"{path} does not import ({type(error).__name__}: {error})")
             continue
         if not hasattr(step, "needs"):
             problems.append(f"{path} is not declared with @sign_in_step")
