@@ -45,6 +45,8 @@ class Action(models.TextChoices):
     USER_CHANGED = "user_changed", "User changed"
     USER_DISABLED = "user_disabled", "User disabled"
     USER_ENABLED = "user_enabled", "User enabled"
+    USER_DELETED = "user_deleted", "User deleted"
+    GROUP_CHANGED = "group_changed", "Django group changed"
     ROLE_MAPPING_CHANGED = "role_mapping_changed", "Role mapping changed"
     SCRIPT_PUBLISHED = "script_published", "Script published"
     SETTINGS_SEEN = "settings_seen", "SSO settings seen at start-up"

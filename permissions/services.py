@@ -90,6 +90,34 @@ def authorize_change(
     raise LockedPermissionError(element, what)
 
 
+def authorize_grant(
+    user: Any, element: Element, grant: Iterable[str], *, actor: Any = None,
+    request: HttpRequest | None = None, via: str,
+) -> None:
+    """Nobody grants a permission they do not hold (a superuser holds them all; the system,
+    ``actor`` ``None``, may grant any). Refused with a ``permission_changed`` event."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return
+    missing = sorted(c for c in grant if not actor.has_perm(f"{catalogue.APP_LABEL}.{c}"))
+    if not missing:
+        return
+    record(
+        Action.PERMISSION_CHANGED, outcome=Outcome.REFUSED, request=request, actor=actor,
+        subject=f"user:{user.pk}", element=element.value, reason="not_held",
+        detail={"via": via, "grant": missing},
+    )
+    raise NotHeldError(missing)
+
+
+class NotHeldError(Exception):
+    """A grant of permissions the person granting does not hold themselves."""
+
+    def __init__(self, codenames: list[str]) -> None:
+        self.codenames = codenames
+        names = ", ".join(e.name for c in codenames if (e := catalogue.entry(c)) is not None)
+        super().__init__(f"You can only grant permissions you hold yourself: {names}.")
+
+
 def change_permissions(
     user: Any, element: Element, *, grant: Iterable[str] = (), revoke: Iterable[str] = (),
     actor: Any = None, request: HttpRequest | None = None, via: str,
@@ -111,6 +139,7 @@ def change_permissions(
     after = (before | grant) - revoke
     authorize_change(user, element, before=before, after=after, actor=actor, request=request,
                      via=via)
+    authorize_grant(user, element, after - before, actor=actor, request=request, via=via)
     if before == after:
         return None
     rows = {p.codename: p for p in catalogue.global_permission_rows(element)}

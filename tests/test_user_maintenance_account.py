@@ -166,7 +166,8 @@ def test_reset_a_local_users_password(client, maintainer):
     person.refresh_from_db()
     assert person.check_password(STRONG)
     event = only_event("user_changed")
-    assert event.detail == {"via": "user_maintenance", "password": "reset"}
+    assert event.detail == {"via": "user_maintenance", "username": person.username,
+                            "password": "reset"}
     assert STRONG not in str(AuditEvent.objects.values_list("detail", flat=True)[0])
     assert Client().login(username="pat", password=STRONG)
 

@@ -125,6 +125,7 @@ def test_bad_input_shows_field_errors_and_saves_nothing(client, maintainer, loca
 
 
 def test_permission_edits_go_through_the_permission_service(client, maintainer, local):
+    grant(maintainer, "view_reports", "run_repair_diagnostics")  # nobody grants what they lack
     response = client.post(f"/admin-tools/users/{local.pk}/", form_data(
         local, permissions_admin_tool=["view_reports", "maintain_users"],
         permissions_web_staff=["run_repair_diagnostics"]))
@@ -136,6 +137,18 @@ def test_permission_edits_go_through_the_permission_service(client, maintainer, 
     assert [(e.element, e.detail["via"]) for e in changed] == [
         ("admin_tool", "user_maintenance"), ("web_staff", "user_maintenance")]
     assert changed[0].detail["after"] == ["maintain_users", "view_reports"]
+
+
+def test_nobody_grants_a_permission_they_do_not_hold(client, maintainer, local):
+    response = client.post(f"/admin-tools/users/{local.pk}/", form_data(
+        local, permissions_admin_tool=["publish_scripts"]))
+
+    assert response.status_code == 403
+    assert "only grant permissions you hold yourself: Publish scripts" in response.text
+    assert held(local)["admin_tool"] == set()
+    [event] = events("permission_changed")
+    assert (event.outcome, event.reason, event.detail["grant"]) == (
+        "refused", "not_held", ["publish_scripts"])
 
 
 def test_switching_a_local_user_to_sso_removes_the_password(client, maintainer, local):

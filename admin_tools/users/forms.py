@@ -101,7 +101,7 @@ class EditForm(DetailsForm):
     """
 
     def __init__(self, *args: Any, current: dict[Element, set[str]], locked: set[Element],
-                 **kwargs: Any) -> None:
+                 read_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.locked = locked
         for element in Element:
@@ -111,6 +111,8 @@ class EditForm(DetailsForm):
                 widget=forms.CheckboxSelectMultiple, required=False,
                 initial=sorted(current[element]), disabled=element in locked,
             )
+        for field in self.fields.values() if read_only else ():  # an IT account: see only
+            field.disabled = True
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

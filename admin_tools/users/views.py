@@ -98,15 +98,18 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     locked = permission_services.locked_elements(person)
     current = permission_services.current_codenames(person)
     initial = {name: getattr(person, name) for name in services.DETAIL_FIELDS}
+    account_refusal = services.account_refusal(person, _who(request))
     form = EditForm(request.POST or None, initial=initial, current=current, locked=locked,
-                    pk=person.pk, entra_linked=panel is not None)
+                    pk=person.pk, entra_linked=panel is not None,
+                    read_only=account_refusal is not None)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 services.update_user(person, form.details(), form.requested(), _who(request))
-            except (permission_services.LockedPermissionError, services.Refused) as refusal:
+            except (permission_services.LockedPermissionError, permission_services.NotHeldError,
+                    services.Refused) as refusal:
                 form.add_error(None, str(refusal))
                 status = 403
             else:
@@ -116,6 +119,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         "person": person, "form": form, "panel": panel,
         "sections": _sections(form, person, locked, current),
         "password_refusal": services.password_refusal(person),
+        "account_refusal": account_refusal,
     }
     return render(request, "admin_tools/user_edit.html", context, status=status)
 
@@ -156,8 +160,11 @@ def user_disable(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
     person = _person(user_id)
-    if services.enable_user(person, _who(request)):
-        messages.success(request, f"Enabled {person.display_name}.")
+    try:
+        if services.enable_user(person, _who(request)):
+            messages.success(request, f"Enabled {person.display_name}.")
+    except services.Refused as refusal:
+        messages.error(request, str(refusal))
     return redirect("admin_tools:user-edit", user_id=person.pk)
 
 
@@ -166,7 +173,8 @@ def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
 def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
     """Set a new password for a local user (Django's password validators apply)."""
     person = _person(user_id)
-    refusal = services.password_refusal(person)
+    refusal = (services.account_refusal(person, _who(request))
+               or services.password_refusal(person))
     form = SetPasswordForm(person, request.POST or None)
     status = 403 if refusal is not None else 200
     if request.method == "POST":

@@ -1,0 +1,273 @@
+"""The one door for every write to an account, whichever surface asks.
+
+User Maintenance, Django admin, management commands and (to come) SCIM call these; sign-in
+provisioning is :mod:`accounts.provisioning`. Each function asks the privilege ladder
+(:func:`refusal`) first, writes, and records one audit event naming the actor and the
+subject in the same transaction. A refusal is recorded (outcome ``refused``) and raised as
+:class:`AccountRefused`, whose message the surface shows.
+
+The ladder (DESIGN.md, "Who may change whom"):
+
+- the system (``actor.user`` is ``None``: sign-in, SCIM, a command run on the host) may
+  change any account;
+- an account holding ``is_superuser`` is changed only by a superuser, one holding
+  ``is_staff`` only by IT (staff or superuser): holding ``maintain_users`` never reaches
+  IT's accounts, such as the break-glass superuser;
+- nobody grants ``is_staff`` or ``is_superuser`` unless they hold it themselves;
+- nobody disables or deletes their own account;
+- an Entra-linked account never has a usable password, and its name, email, username and
+  login mode come from Entra ID.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.models import EntraIdentity, LoginMode, User
+from audit.models import Action, Outcome
+from audit.services import record
+
+ENTRA_OWNED_FIELDS = ("username", "first_name", "last_name", "email", "login_mode")
+FLAGS = ("is_staff", "is_superuser")
+IT_ACCOUNT = (
+    "This is an IT account (it can open Django admin), so it is managed by IT in Django "
+    "admin, not in User Maintenance."
+)
+SUPERUSER_ACCOUNT = "This is a superuser account: only a superuser can change it."
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting (``user`` ``None``: the system), from which request and surface."""
+
+    user: Any = None
+    request: HttpRequest | None = None
+    via: str = "system"
+
+    @property
+    def is_system(self) -> bool:
+        return self.user is None
+
+
+class AccountRefused(Exception):
+    """A write the ladder or the identity rules refuse; already audited."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+def is_entra_linked(user: User) -> bool:
+    if user.pk is None:
+        return False
+    try:
+        return user.entra_identity is not None
+    except EntraIdentity.DoesNotExist:
+        return False
+
+
+def refusal(actor: Actor, target: User) -> tuple[str, str] | None:
+    """Why ``actor`` may not change ``target``'s account at all, or ``None``."""
+    if actor.is_system:
+        return None
+    if target.is_superuser and not actor.user.is_superuser:
+        return ("it_account", SUPERUSER_ACCOUNT)
+    if target.is_staff and not (actor.user.is_staff or actor.user.is_superuser):
+        return ("it_account", IT_ACCOUNT)
+    return None
+
+
+def flags_refusal(actor: Actor, before: dict[str, bool], after: dict[str, bool]
+                  ) -> tuple[str, str] | None:
+    """Why ``actor`` may not give these flags (nobody grants what they do not hold)."""
+    if actor.is_system:
+        return None
+    for flag in FLAGS:
+        if after.get(flag) and not before.get(flag) and not getattr(actor.user, flag):
+            return ("not_held", f"Only someone who holds {flag} can grant it.")
+    return None
+
+
+def password_refusal(user: User) -> tuple[str, str] | None:
+    """Why ``user`` can never be given a password, or ``None``."""
+    if is_entra_linked(user):
+        return ("entra_linked", "This user signs in with Microsoft Entra ID and never has a "
+                "Keyfax password.")
+    if user.login_mode != LoginMode.PASSWORD:
+        return ("login_mode_sso", "This user's login mode is Keyfax SSO: change it to Keyfax "
+                "password first.")
+    return None
+
+
+# --- writes ------------------------------------------------------------------------------
+
+
+def create_user(values: dict[str, Any], actor: Actor, *, password: str | None = None) -> User:
+    """A local account (no Entra identity), with ``password`` or no usable one."""
+    flags = {flag: bool(values.get(flag)) for flag in FLAGS}
+    _refuse_if(actor, None, flags_refusal(actor, {}, flags), Action.USER_CREATED,
+               detail={"fields": _shown(values)})
+    values = {**values, "login_mode": values.get("login_mode") or LoginMode.PASSWORD}
+    with transaction.atomic():
+        user = User(**values)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        _record(Action.USER_CREATED, user, actor, detail={
+            "fields": _shown(values), "notes": bool(values.get("notes")),
+            "password": "set" if password else "none"})
+    return user
+
+
+def change_user(user: User, changes: dict[str, Any], actor: Actor) -> dict[str, dict]:
+    """Change an account's own fields (details, flags, ``is_active``); returns what changed as
+    ``{field: {"before", "after"}}``. Disabling and enabling are audited as such."""
+    changed = authorize_change(user, changes, actor)
+    if not changed:
+        return {}
+    with transaction.atomic():
+        for name, change in changed.items():
+            setattr(user, name, change["after"])
+        update = list(changed)
+        detail: dict[str, Any] = {"changes": dict(changed)}
+        if changed.get("login_mode", {}).get("after") == LoginMode.SSO and \
+                user.has_usable_password():
+            user.set_unusable_password()
+            update.append("password")
+            detail["password"] = "removed"  # noqa: S105  (what happened, no secret)
+        user.save(update_fields=update)
+        active = changed.pop("is_active", None)
+        if active is not None:
+            _record(Action.USER_ENABLED if active["after"] else Action.USER_DISABLED, user, actor)
+            detail["changes"].pop("is_active", None)
+        if detail["changes"] or "password" in detail:
+            _record(Action.USER_CHANGED, user, actor, detail=detail)
+    return {**changed, **({"is_active": active} if active else {})}
+
+
+def authorize_change(user: User, changes: dict[str, Any], actor: Actor) -> dict[str, dict]:
+    """Refuse (audited) a change :func:`change_user` would refuse; else what would change.
+
+    Call it before opening a transaction the refusal's event must outlive."""
+    changed = {n: {"before": getattr(user, n), "after": v}
+               for n, v in changes.items() if getattr(user, n) != v}
+    if not changed:
+        return {}
+    what = {"changes": changed}
+    _refuse_if(actor, user, refusal(actor, user), Action.USER_CHANGED, detail=what)
+    owned = sorted(n for n in changed if n in ENTRA_OWNED_FIELDS)
+    if owned and is_entra_linked(user) and not actor.is_system:
+        _refuse_if(actor, user, ("managed_by_entra", (
+            "The name, email, username and login mode of an Entra-linked user come from "
+            "Microsoft Entra ID.")), Action.USER_CHANGED, detail={"fields": owned})
+    _refuse_if(actor, user, flags_refusal(
+        actor, {f: getattr(user, f) for f in FLAGS},
+        {f: changes.get(f, getattr(user, f)) for f in FLAGS}), Action.USER_CHANGED, detail=what)
+    if changed.get("is_active", {}).get("after") is False:
+        _refuse_if(actor, user, _self_refusal(actor, user, "disable"), Action.USER_DISABLED)
+    return changed
+
+
+def set_active(user: User, active: bool, actor: Actor) -> bool:
+    """Enable or disable (no sign-in of any kind); ``False`` when it already was so."""
+    return bool(change_user(user, {"is_active": active}, actor))
+
+
+def authorize(actor: Actor, user: User, action: Action, **detail: Any) -> None:
+    """Refuse (audited, as ``action``) unless ``actor`` may change ``user``'s account.
+
+    For surfaces that check before they show or validate anything."""
+    _refuse_if(actor, user, refusal(actor, user), action, detail=detail)
+
+
+def authorize_password(actor: Actor, user: User) -> None:
+    """Refuse (audited) unless ``actor`` may give ``user`` a password at all."""
+    found = refusal(actor, user) or password_refusal(user)
+    _refuse_if(actor, user, found, Action.USER_CHANGED,
+               detail={"password": "reset"})
+
+
+def set_password(user: User, password: str, actor: Actor) -> None:
+    """Give a local account a new password (already checked by Django's validators).
+    Never for an Entra-linked account, or one whose login mode is SSO."""
+    authorize_password(actor, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        _record(Action.USER_CHANGED, user, actor, detail={"password": "reset"})
+
+
+def remove_password(user: User, actor: Actor) -> None:
+    """Make the account's password unusable (it can no longer sign in with one)."""
+    authorize(actor, user, Action.USER_CHANGED, password="removed")  # noqa: S106
+    with transaction.atomic():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        _record(Action.USER_CHANGED, user, actor, detail={"password": "removed"})
+
+
+def delete_user(user: User, actor: Actor) -> None:
+    """Delete a local account. An Entra-linked one is refused: disable it instead, so the
+    audit log keeps naming a person who exists."""
+    _refuse_if(actor, user, refusal(actor, user), Action.USER_DELETED)
+    _refuse_if(actor, user, _self_refusal(actor, user, "delete"), Action.USER_DELETED)
+    if is_entra_linked(user):
+        _refuse_if(actor, user, ("entra_linked", (
+            "This user signs in with Microsoft Entra ID: disable the account instead of "
+            "deleting it, so its history stays attributable.")), Action.USER_DELETED)
+    with transaction.atomic():
+        _record(Action.USER_DELETED, user, actor, detail={
+            "username": user.username, "name": user.get_full_name(), "email": user.email,
+            "flags": {flag: getattr(user, flag) for flag in FLAGS}})
+        user.delete()
+
+
+def record_change(user: User, actor: Actor, detail: dict[str, Any]) -> None:
+    """Audit a change made by a surface's own machinery (e.g. Django admin's group or
+    permission lists), in the caller's transaction."""
+    _record(Action.USER_CHANGED, user, actor, detail=detail)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _self_refusal(actor: Actor, user: User, what: str) -> tuple[str, str] | None:
+    if not actor.is_system and actor.user.pk == user.pk:
+        return ("self", f"You cannot {what} your own account.")
+    return None
+
+
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in ("notes", "password")}
+
+
+def _refuse_if(actor: Actor, user: User | None, found: tuple[str, str] | None, action: Action,
+               detail: dict[str, Any] | None = None) -> None:
+    if found is None:
+        return
+    reason, message = found
+    _record(action, user, actor, outcome=Outcome.REFUSED, reason=reason, detail=detail or {})
+    raise AccountRefused(reason, message)
+
+
+def _record(action: Action, user: User | None, actor: Actor, *,
+            outcome: Outcome = Outcome.SUCCESS, reason: str = "",
+            detail: dict[str, Any] | None = None) -> None:
+    identity = user.entra_identity if user is not None and is_entra_linked(user) else None
+    subject = f"user:{user.pk}" if user is not None and user.pk else ""
+    record(
+        action, outcome=outcome, reason=reason, request=actor.request, actor=actor.user,
+        subject=subject,
+        actor_kind=None if actor.user is not None else ("scim" if actor.via == "scim"
+                                                         else "system"),
+        detail={"via": actor.via,
+                **({"username": user.username} if user is not None else {}),
+                **({"subject_object_id": str(identity.object_id)} if identity else {}),
+                **(detail or {})},
+    )
