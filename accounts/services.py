@@ -108,20 +108,26 @@ def password_refusal(user: User) -> tuple[str, str] | None:
 
 def create_user(values: dict[str, Any], actor: Actor, *, password: str | None = None) -> User:
     """A local account (no Entra identity), with ``password`` or no usable one."""
+    user = User(**{**values, "login_mode": values.get("login_mode") or LoginMode.PASSWORD})
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    return save_new_user(user, actor)
+
+
+def save_new_user(user: User, actor: Actor) -> User:
+    """Save an account a surface has prepared (e.g. Django admin's add form)."""
+    values = {f.name: getattr(user, f.name) for f in User._meta.concrete_fields
+              if f.name not in ("id", "password", "last_login", "date_joined")}
     flags = {flag: bool(values.get(flag)) for flag in FLAGS}
     _refuse_if(actor, None, flags_refusal(actor, {}, flags), Action.USER_CREATED,
                detail={"fields": _shown(values)})
-    values = {**values, "login_mode": values.get("login_mode") or LoginMode.PASSWORD}
     with transaction.atomic():
-        user = User(**values)
-        if password:
-            user.set_password(password)
-        else:
-            user.set_unusable_password()
         user.save()
         _record(Action.USER_CREATED, user, actor, detail={
             "fields": _shown(values), "notes": bool(values.get("notes")),
-            "password": "set" if password else "none"})
+            "password": "set" if user.has_usable_password() else "none"})
     return user
 
 

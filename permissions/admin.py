@@ -1,19 +1,9 @@
-"""Django admin for IT: role mappings (audited), and the lock on users' and groups' permissions."""
+"""Django admin for IT: role mappings (audited); users and groups are in ``admin_accounts``."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import GroupAdmin
-from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
 
-from accounts.admin import KeyfaxUserAdmin
-from accounts.models import User
-from accounts.sso_config import Element
-from permissions import catalogue, services
 from permissions.mappings import record_mapping_change, snapshot
 from permissions.models import EntraGrant, RoleMapping, ScriptSetGrant
 
@@ -79,96 +69,4 @@ class EntraGrantAdmin(admin.ModelAdmin):
         return False
 
 
-def _by_element(permissions: Any) -> dict[Element, set[str]]:
-    found: dict[Element, set[str]] = {element: set() for element in Element}
-    for permission in permissions:
-        element = catalogue.element_of(permission)
-        if element is not None:
-            found[element].add(catalogue.label(permission))
-    return found
-
-
-class LockedUserFormMixin:
-    """Refuse changes to what Entra owns: element permissions, groups carrying them, flags."""
-
-    keyfax_request: Any = None
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        user = self.instance
-        if user.pk is None or self.errors:
-            return cleaned
-        stored = User.objects.get(pk=user.pk)
-        kwargs = {"actor": self.keyfax_request.user, "request": self.keyfax_request, "via": ADMIN}
-        try:
-            if "user_permissions" in cleaned:
-                before = _by_element(stored.user_permissions.select_related("content_type"))
-                after = _by_element(cleaned["user_permissions"])
-                self.keyfax_before = before
-                for element in Element:
-                    services.authorize_change(user, element, before=before[element],
-                                              after=after[element], **kwargs)
-            if "groups" in cleaned:
-                services.authorize_groups_change(
-                    user, before=stored.groups.all(), after=cleaned["groups"], **kwargs)
-            if "is_staff" in cleaned and "is_superuser" in cleaned:
-                services.authorize_flags_change(
-                    user, before=(stored.is_staff, stored.is_superuser),
-                    after=(cleaned["is_staff"], cleaned["is_superuser"]), **kwargs)
-        except services.LockedPermissionError as refusal:
-            raise ValidationError(str(refusal), code="managed_by_entra") from None
-        return cleaned
-
-
-class LockAwareUserAdmin(KeyfaxUserAdmin):
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        return type(form.__name__, (LockedUserFormMixin, form), {"keyfax_request": request})
-
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        before = getattr(form, "keyfax_before", None)
-        if before is None:
-            return
-        permissions = form.instance.user_permissions.select_related("content_type")
-        after = _by_element(permissions)
-        for element in Element:
-            if before[element] != after[element]:
-                services.record_permission_change(
-                    form.instance, element,
-                    {"before": sorted(before[element]), "after": sorted(after[element])},
-                    actor=request.user, request=request, via=ADMIN,
-                )
-
-
-class LockedGroupForm(forms.ModelForm):
-    keyfax_request: Any = None
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        group = self.instance
-        if group.pk is None or "permissions" not in cleaned:
-            return cleaned
-        try:
-            services.authorize_group_permissions_change(
-                group, before=Permission.objects.filter(group=group).select_related("content_type"),
-                after=cleaned["permissions"], actor=self.keyfax_request.user,
-                request=self.keyfax_request, via=ADMIN,
-            )
-        except services.LockedPermissionError as refusal:
-            raise ValidationError(str(refusal), code="managed_by_entra") from None
-        return cleaned
-
-
-class LockAwareGroupAdmin(GroupAdmin):
-    form = LockedGroupForm
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        return type(form.__name__, (form,), {"keyfax_request": request})
-
-
-admin.site.unregister(User)
-admin.site.register(User, LockAwareUserAdmin)
-admin.site.unregister(Group)
-admin.site.register(Group, LockAwareGroupAdmin)
+from permissions import admin_accounts  # noqa: E402, F401  (users and groups)
