@@ -10,6 +10,7 @@ from django.core.checks import Error, Tags, Warning, register
 
 from accounts.entra.id_token import SUPPORTED_ALGORITHMS
 from accounts.pipeline import pipeline_problems
+from accounts.proxies import trusted_proxy_networks
 from accounts.sso_config import (
     GUID,
     MULTI_TENANT_NAMES,
@@ -141,3 +142,19 @@ def _tenant_problems(tenant_id: str) -> list:
 def _points_at_emulator(authority: str) -> bool:
     parts = urlsplit(authority)
     return parts.scheme == "http" and is_loopback_host(parts.hostname)
+
+
+@register(Tags.security, deploy=False)
+def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list:
+    """Every ``KEYFAX_TRUSTED_PROXIES`` entry is an IP address or a CIDR network."""
+    _, refused = trusted_proxy_networks(getattr(settings, "KEYFAX_TRUSTED_PROXIES", []))
+    return [
+        Error(
+            f"KEYFAX_TRUSTED_PROXIES: {entry!r} is not an IP address or network ({why})",
+            hint="List the reverse proxies' addresses or CIDR networks, comma-separated "
+            "(e.g. 10.0.0.5,10.1.0.0/24). Until this is fixed the entry is trusted nowhere: "
+            "requests through that proxy keep the proxy's address and get a fresh request id.",
+            id="keyfax.E012",
+        )
+        for entry, why in refused
+    ]

@@ -55,10 +55,13 @@ def login(request: HttpRequest) -> HttpResponse:
 
 
 def _password_sign_in(request: HttpRequest, data: dict) -> tuple[object | None, str]:
+    # REMOTE_ADDR is the client's address, also behind a trusted proxy (ClientAddressMiddleware).
     username, address = data["username"], request.META.get("REMOTE_ADDR")
     if throttle.is_locked(username, address):
         _record_password_refusal(request, username, "throttled")
-        return None, "Too many failed attempts. Wait 15 minutes, then try again."
+        minutes = max(1, -(-settings.KEYFAX_LOGIN_LOCKOUT_SECONDS // 60))  # rounded up
+        wait = f"{minutes} minute{'' if minutes == 1 else 's'}"
+        return None, f"Too many failed attempts. Wait {wait}, then try again."
     user = auth.authenticate(request, username=username, password=data["password"])
     if user is None:
         throttle.note_failure(username, address)

@@ -64,6 +64,7 @@ if DEBUG:
     INSTALLED_APPS.append("entra_emulator")
 
 MIDDLEWARE = [
+    "keyfax_site.middleware.ClientAddressMiddleware",  # first: REMOTE_ADDR is the client
     "keyfax_site.middleware.RequestIdMiddleware",
     "audit.startup.SettingsSeenMiddleware",  # one settings_seen audit event per process
     "django.middleware.security.SecurityMiddleware",
@@ -169,9 +170,12 @@ KEYFAX_LOCAL_LOGIN = env_bool("KEYFAX_LOCAL_LOGIN", not _SSO_ON)
 KEYFAX_REQUIRE_MFA = env.list("KEYFAX_REQUIRE_MFA", default=[])
 KEYFAX_MFA_AUTH_CONTEXT = env.str("KEYFAX_MFA_AUTH_CONTEXT", default="c1")
 
-# Password sign-in throttle (per username and per client address).
+# Password sign-in throttle: per (username, client address) and per client address.
 KEYFAX_LOGIN_ATTEMPTS = env.int("KEYFAX_LOGIN_ATTEMPTS", default=5)
 KEYFAX_LOGIN_LOCKOUT_SECONDS = env.int("KEYFAX_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Reverse proxies whose X-Forwarded-For and X-Request-ID are believed: addresses and/or CIDR
+# networks (keyfax_site.middleware.ClientAddressMiddleware; a bad entry is keyfax.E012).
+KEYFAX_TRUSTED_PROXIES = env.list("KEYFAX_TRUSTED_PROXIES", default=[])
 
 # The whole sign-in callback, in order: every check and write is one of these steps (see
 # accounts/pipeline.py for how they are declared and checked, and docs/sign-in.md).
