@@ -172,6 +172,36 @@ def test_unmapped_roles_are_ignored_and_noted(entra, browser, settings):
     assert_refused(browser.sign_in(UNMAPPED["oid"]), "no_permissions")
 
 
+def test_syncing_one_element_keeps_a_shared_groups_permissions_of_the_other(
+        entra, browser, settings):
+    """Issue 10: a Django group carrying an Administration Tool and a Web Staff permission.
+    A sign-in that syncs only the Administration Tool keeps the membership (Web Staff in
+    `authentication` mode still runs Repair Diagnostics through it) and reports the
+    conflict."""
+    from django.contrib.auth.models import Group, Permission
+
+    modes(settings, PERMS, AUTH)
+    browser.sign_in(BOTH["oid"])
+    user = user_of(BOTH)
+    shared = Group.objects.create(name="Repairs team")  # from before SSO managed permissions
+    shared.permissions.add(*Permission.objects.filter(
+        content_type__app_label="permissions",
+        codename__in=["maintain_users", "run_repair_diagnostics"]))
+    user.groups.add(shared)
+    browser.session.cookies.clear()
+    with_roles(entra, ["Keyfax.ScriptAuthor"])
+
+    assert browser.sign_in(BOTH["oid"]).status_code == 302
+
+    assert browser.get("/staff/repairs/").status_code == 200
+    assert list(user.groups.all()) == [shared]
+    event = AuditEvent.objects.filter(action="permissions_synced").latest("id")
+    assert event.detail["group_conflicts"] == [{
+        "group": "Repairs team", "id": shared.pk, "keeps": ["maintain_users"],
+        "because": ["run_repair_diagnostics"]}]
+    assert held(user)["admin_tool"] == {"edit_scripts"}
+
+
 # --- groups overage -----------------------------------------------------------------------
 
 
