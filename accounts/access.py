@@ -33,6 +33,19 @@ def session_admits(request: HttpRequest, element: Element) -> bool:
     return method == "password"
 
 
+def admin_session_allowed(request: HttpRequest) -> bool:
+    """Whether this session's sign-in may use Django admin (``is_staff`` is asked apart).
+
+    An Entra sign-in may; a password sign-in only while passwords are accepted: with
+    ``KEYFAX_LOCAL_LOGIN`` on, or where no element uses SSO. A break-glass session opened
+    while local sign-in was on stops working here as soon as it is switched off.
+    """
+    if sign_in_method(request) == "entra":
+        return True
+    config = sso_config()
+    return config.local_login or not config.enabled
+
+
 def element_required(element: Element) -> Callable:
     """Require a signed-in session that ``element``'s mode admits."""
 

@@ -37,6 +37,17 @@ def element_for_path(path: str | None) -> Element | None:
     return next((ELEMENT_NAMESPACES[n] for n in match.namespaces if n in ELEMENT_NAMESPACES), None)
 
 
+def is_django_admin_path(path: str | None) -> bool:
+    """Whether a local path is in Django admin (IT's surface, not an element)."""
+    if not path:
+        return False
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return False
+    return "admin" in match.namespaces
+
+
 def sign_in_url(next_url: str | None = None) -> str:
     """'Sign in with Microsoft', returning to ``next_url`` afterwards."""
     url = reverse("oidc_authentication_init")

@@ -36,6 +36,9 @@ from accounts.sso_config import Element, SsoConfig
 class Entitlements(Protocol):
     """What the person's roles and groups map to (``permissions.mappings.Entitlements``)."""
 
+    staff: bool
+    superuser: bool
+
     def admits(self, element: Element) -> bool: ...
 
 
@@ -51,6 +54,7 @@ class SignInContext:
     code_verifier: str = ""
     next_url: str | None = None
     target: Element | None = None  # the element the sign-in is for, from ``next``
+    for_django_admin: bool = False  # ``next`` is in Django admin (IT's surface)
     # exchange_code, verify_id_token
     tokens: dict[str, Any] = field(default_factory=dict)
     claims: dict[str, Any] = field(default_factory=dict)

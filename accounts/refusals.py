@@ -55,6 +55,7 @@ class Reason(StrEnum):
     NO_ACCESS_ROLE = "no_access_role"
     NO_PERMISSIONS = "no_permissions"
     STEP_UP_REQUIRED = "step_up_required"
+    NO_IT_ACCESS = "no_it_access"
     GRAPH_UNAVAILABLE = "graph_unavailable"
     PERMISSIONS_SYNC_FAILED = "permissions_sync_failed"
 
@@ -96,6 +97,7 @@ _TITLES = {
     Reason.NO_ACCESS_ROLE: "You do not have a Keyfax role",
     Reason.NO_PERMISSIONS: "You have no Keyfax permissions here",
     Reason.STEP_UP_REQUIRED: "This part of Keyfax needs a stronger sign-in",
+    Reason.NO_IT_ACCESS: "Django admin is for IT",
     Reason.GRAPH_UNAVAILABLE: "Your groups could not be checked",
     Reason.PERMISSIONS_SYNC_FAILED: "Your Keyfax permissions could not be updated",
 }
@@ -132,6 +134,10 @@ _EXPLANATIONS = {
         "This part of Keyfax requires multi-factor authentication (a Conditional Access "
         "authentication context), and your sign-in did not include it."
     ),
+    Reason.NO_IT_ACCESS: (
+        "You signed in with Microsoft to open Django admin, but your account does not have "
+        "IT access, so you have not been signed in."
+    ),
     Reason.GRAPH_UNAVAILABLE: (
         "You belong to many groups, so Keyfax must ask Microsoft Graph for them, and Graph "
         "did not answer. You have not been signed in and nothing was changed."
@@ -166,6 +172,10 @@ _ADVICE = {
         "asked for one, contact your IT service desk and quote the reference below."
     ),
     Reason.GRAPH_UNAVAILABLE: "Wait a minute and try again. If it persists, contact IT.",
+    Reason.NO_IT_ACCESS: (
+        "Django admin needs the Keyfax.IT app role in Microsoft Entra ID. For the "
+        "Administration Tool or Web Staff, start from the Keyfax home page instead."
+    ),
 }
 
 

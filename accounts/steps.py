@@ -15,7 +15,7 @@ from django.http import HttpRequest
 
 from accounts import front_channel, provisioning
 from accounts.backends import aadsts_code
-from accounts.destinations import element_for_path, safe_next
+from accounts.destinations import element_for_path, is_django_admin_path, safe_next
 from accounts.entra.discovery import provider_metadata
 from accounts.entra.graph import member_groups
 from accounts.pipeline import SignInContext, sign_in_step
@@ -36,7 +36,7 @@ def require_sso_enabled(context: SignInContext) -> None:
         raise SignInRefused(Reason.SSO_NOT_CONFIGURED)
 
 
-@sign_in_step(gives={"nonce", "code_verifier", "next_url", "target"})
+@sign_in_step(gives={"nonce", "code_verifier", "next_url", "target", "for_django_admin"})
 def check_state(context: SignInContext) -> None:
     """This browser started this sign-in: its state is good once, for ten minutes. Then
     Entra's own error, if it sent one, and the code it must have sent."""
@@ -52,6 +52,7 @@ def check_state(context: SignInContext) -> None:
     context.nonce, context.code_verifier = nonce, verifier
     context.next_url = safe_next(request, request.session.get("oidc_login_next"))
     context.target = element_for_path(context.next_url)
+    context.for_django_admin = is_django_admin_path(context.next_url)
 
 
 @sign_in_step(needs={"code_verifier"}, gives={"tokens"})

@@ -128,6 +128,13 @@ class AuditEventAdmin(admin.ModelAdmin):
                detail={"format": "csv", "query": request.GET.urlencode()[:1000]})
         return csv_response(changelist.queryset)
 
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_it(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        """IT reads the log: any active staff account (the site admits only those)."""
+        return _is_it(request) or super().has_view_permission(request, obj)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -136,6 +143,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
+
+
+def _is_it(request: HttpRequest) -> bool:
+    return request.user.is_active and request.user.is_staff
 
 
 def _is_ip(value: Any) -> bool:

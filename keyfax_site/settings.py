@@ -44,7 +44,7 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "keyfax_site.apps.KeyfaxAdminConfig",  # django.contrib.admin with IT's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -10,8 +10,6 @@ urlpatterns = [
     path("oidc/", include("accounts.oidc_urls")),
     path("admin-tools/", include("admin_tools.urls")),
     path("staff/", include("staff_portal.urls")),
-    # Django admin signs people in through the Keyfax sign-in page (SSO, throttled passwords).
-    path("django-admin/login/", views.admin_login, name="admin-login"),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -1,6 +1,5 @@
 """Site-level views: the landing page and the liveness probe."""
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -19,8 +18,3 @@ def home(request: HttpRequest) -> HttpResponse:
     config = sso_config()
     elements = [(element, config.mode_for(element)) for element in Element]
     return render(request, "home.html", {"elements": elements})
-
-
-def admin_login(request: HttpRequest) -> HttpResponse:
-    """Django admin has no sign-in form of its own: it uses the Keyfax sign-in page."""
-    return redirect_to_login(request.GET.get("next") or "/django-admin/")

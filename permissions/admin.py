@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.admin import ITAccess
 from permissions.mappings import record_mapping_change, snapshot
 from permissions.models import EntraGrant, RoleMapping, ScriptSetGrant
 
 ADMIN = "django_admin"
 
 
-class ScriptSetGrantInline(admin.TabularInline):
+class ScriptSetGrantInline(ITAccess, admin.TabularInline):
     model = ScriptSetGrant
     extra = 0
     verbose_name = "permission on one Script Set"
@@ -18,7 +19,7 @@ class ScriptSetGrantInline(admin.TabularInline):
 
 
 @admin.register(RoleMapping)
-class RoleMappingAdmin(admin.ModelAdmin):
+class RoleMappingAdmin(ITAccess, admin.ModelAdmin):
     list_display = ("value", "kind", "display_name", "grants_staff", "grants_superuser")
     list_filter = ("kind", "grants_staff", "grants_superuser")
     search_fields = ("value", "display_name")
@@ -52,7 +53,7 @@ class RoleMappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(EntraGrant)
-class EntraGrantAdmin(admin.ModelAdmin):
+class EntraGrantAdmin(ITAccess, admin.ModelAdmin):
     """Read-only: written by the sync at each sign-in."""
 
     list_display = ("user", "element", "permission", "script_set", "sources")

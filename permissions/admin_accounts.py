@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 
 from accounts import services as accounts
-from accounts.admin import KeyfaxUserAdmin
+from accounts.admin import ITAccess, KeyfaxUserAdmin
 from accounts.models import User
 from accounts.sso_config import Element
 from audit.models import Action
@@ -201,7 +201,7 @@ class DoorGroupForm(forms.ModelForm):
         return cleaned
 
 
-class DoorGroupAdmin(GroupAdmin):
+class DoorGroupAdmin(ITAccess, GroupAdmin):
     """Group changes and deletions are audited (``group_changed``)."""
 
     form = DoorGroupForm

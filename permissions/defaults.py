@@ -1,7 +1,9 @@
 """The role mappings a new installation starts with (seeded by a data migration).
 
 Values match the app roles in docs and in ``manage.py entra_app_roles``; IT edits them in
-Django admin afterwards. None of them grants ``is_staff``/``is_superuser``.
+Django admin afterwards. Only ``Keyfax.IT`` grants ``is_staff`` (IT's access to Django admin,
+while the Administration Tool takes permissions from Entra ID); none grants
+``is_superuser``, which stays with the break-glass account.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ DEFAULT_MAPPINGS: list[dict[str, Any]] = [
     {"value": "Keyfax.Staff.Enquiries", "display_name": "Keyfax Web Staff: Enquiries",
      "description": "Runs Enquiries Diagnostics in Keyfax Web Staff.",
      "permissions": ["run_enquiries_diagnostics"]},
+    {"value": "Keyfax.IT", "display_name": "Keyfax IT",
+     "description": "IT: Django admin (the audit log, role mappings and users).",
+     "permissions": [], "grants_staff": True},
 ]
 
 
@@ -61,7 +66,8 @@ def seed_default_mappings(apps: Any, schema_editor: Any = None) -> None:
         mapping, created = mapping_model.objects.get_or_create(
             kind="role", value=default["value"],
             defaults={"display_name": default["display_name"],
-                      "description": default["description"]},
+                      "description": default["description"],
+                      "grants_staff": default.get("grants_staff", False)},
         )
         if created:
             mapping.permissions.set(permission.objects.filter(

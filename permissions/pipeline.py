@@ -36,12 +36,14 @@ def synced_elements(context: SignInContext) -> list[Element]:
     return [e for e in Element if config.mode_for(e) is Mode.AUTHENTICATION_AND_PERMISSIONS]
 
 
-@sign_in_step(needs={"claims", "graph_groups", "target"},
+@sign_in_step(needs={"claims", "graph_groups", "target", "for_django_admin", "identity"},
               gives={"entitlements", "verdicts", "admitted"})
 def decide_access(context: SignInContext) -> None:
     """Per element using SSO: the step-up it requires, then an access role (``authentication``)
     or a permission from the role mappings (``authentication_and_permissions``). Refuses
-    when the sign-in admits no element, or not the one it is for. Writes nothing."""
+    when the sign-in admits no element, or not the one it is for; a sign-in for Django admin
+    needs IT access instead (``is_staff``, from a mapping such as ``Keyfax.IT`` while the
+    Administration Tool takes permissions from Entra). Writes nothing."""
     config = context.config
     if synced_elements(context):
         context.entitlements = entitlements(context.roles, context.groups)
@@ -50,6 +52,11 @@ def decide_access(context: SignInContext) -> None:
     context.verdicts = {e: _verdict(context, e) for e in Element if config.mode_for(e).uses_sso}
     context.admitted = {e for e, verdict in context.verdicts.items() if verdict == ADMITTED}
     context.notes["elements"] = {e.value: verdict for e, verdict in context.verdicts.items()}
+    if context.for_django_admin:
+        if _has_it_access(context):
+            return
+        raise SignInRefused(Reason.NO_IT_ACCESS, {
+            "oid": context.object_id, "target": "django_admin", "roles": context.roles[:50]})
     target = context.target
     target_verdict = context.verdicts.get(target, ADMITTED) if target else ADMITTED
     if target_verdict == ADMITTED and context.admitted:
@@ -94,6 +101,15 @@ def _verdict(context: SignInContext, element: Element) -> str:
         return ADMITTED if held else NO_ACCESS_ROLE
     granted = context.entitlements
     return ADMITTED if granted is not None and granted.admits(element) else NO_PERMISSIONS
+
+
+def _has_it_access(context: SignInContext) -> bool:
+    """Whether the person will hold ``is_staff`` once this sign-in's writes are made."""
+    if context.config.mode_for(Element.ADMIN_TOOL) is Mode.AUTHENTICATION_AND_PERMISSIONS:
+        granted = context.entitlements
+        return granted is not None and (granted.staff or granted.superuser)
+    user = context.identity.user if context.identity else None
+    return user is not None and (user.is_staff or user.is_superuser)
 
 
 def _acrs(context: SignInContext) -> list[str]:

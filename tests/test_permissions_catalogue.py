@@ -54,7 +54,9 @@ def test_the_migration_seeds_the_default_mappings():
     assert seeded["Keyfax.Staff.Enquiries"] == {"run_enquiries_diagnostics"}
     assert seeded["Keyfax.ScriptAuthor"] == {"edit_scripts"}
     assert seeded["Keyfax.ScriptPublisher"] == {"publish_scripts"}
-    assert not RoleMapping.objects.filter(grants_staff=True).exists()
+    assert seeded["Keyfax.IT"] == set()
+    assert list(RoleMapping.objects.filter(grants_staff=True).values_list("value", flat=True)) \
+        == ["Keyfax.IT"]  # IT's Django admin access, and nothing else grants it
     assert not RoleMapping.objects.filter(grants_superuser=True).exists()
 
 
