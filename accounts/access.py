@@ -8,8 +8,8 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
+from accounts.refused_pages import refused_page
 from accounts.sessions import admitted_elements, sign_in_method
 from accounts.sso_config import Element, sso_config
 
@@ -57,13 +57,13 @@ def element_required(element: Element) -> Callable:
             if not session_admits(request, element):
                 mode = sso_config().mode_for(element)
                 context = {"element": element, "mode": mode, "next": request.get_full_path()}
-                entra = sign_in_method(request) == "entra"
-                template = (
-                    "accounts/element_not_admitted.html"
-                    if entra and mode.uses_sso
-                    else "accounts/wrong_sign_in.html"
-                )
-                return render(request, template, context, status=403)
+                entra = sign_in_method(request) == "entra" and mode.uses_sso
+                return refused_page(
+                    request,
+                    "accounts/element_not_admitted.html" if entra
+                    else "accounts/wrong_sign_in.html",
+                    context, reason="not_admitted" if entra else "wrong_sign_in",
+                    element=element.value)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -79,8 +79,9 @@ class EntraCallbackView(OIDCAuthenticationCallbackView):
     event, never a 500."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        self.sign_in = self.sign_in_context(request)
         try:
-            self.sign_in = run_pipeline(self.sign_in_context(request))
+            run_pipeline(self.sign_in)
         except SignInRefused as refusal:
             return self.login_failure(refusal)
         return self.login_success()
@@ -92,7 +93,7 @@ class EntraCallbackView(OIDCAuthenticationCallbackView):
 
     def login_failure(self, refusal: SignInRefused | None = None) -> HttpResponse:
         refusal = refusal or SignInRefused(Reason.ENTRA_ERROR)
-        return refusal_response(self.request, refusal)
+        return refusal_response(self.request, refusal, self.sign_in)
 
     def login_success(self) -> HttpResponse:
         """The pipeline has logged the person in (its ``log_in`` step): go where they were

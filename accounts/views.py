@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import throttle
 from accounts.destinations import safe_next, sign_in_url
 from accounts.forms import PasswordSignInForm
+from accounts.refused_pages import refused_page
 from accounts.sessions import remember_sign_in
 from accounts.sso_config import sso_config
 from audit.models import Action, Outcome
@@ -90,4 +91,5 @@ def signed_out(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    """The site's 403 page (``PermissionDenied`` anywhere), on the record."""
+    return refused_page(request, "403.html", reason="forbidden")

@@ -49,6 +49,7 @@ class Action(models.TextChoices):
     GROUP_CHANGED = "group_changed", "Django group changed"
     ROLE_MAPPING_CHANGED = "role_mapping_changed", "Role mapping changed"
     SCRIPT_PUBLISHED = "script_published", "Script published"
+    ACCESS_REFUSED = "access_refused", "Page or action refused"
     SETTINGS_SEEN = "settings_seen", "SSO settings seen at start-up"
     SCIM_CHANGE = "scim_change", "SCIM provisioning change"
     AUDIT_PRUNED = "audit_pruned", "Audit events pruned"

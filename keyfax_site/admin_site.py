@@ -12,11 +12,11 @@ from django.contrib import admin, auth
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from accounts import front_channel
 from accounts.access import admin_session_allowed
 from accounts.destinations import sign_in_url
+from accounts.refused_pages import refused_page
 from accounts.sessions import sign_in_method
 from accounts.sign_out import record_sign_out
 
@@ -41,7 +41,8 @@ class KeyfaxAdminSite(admin.AdminSite):
             "password_session_refused": method == "password" and request.user.is_staff,
             "sign_in_url": sign_in_url(next_url),
         }
-        return render(request, "admin_not_allowed.html", context, status=403)
+        reason = "password_session" if context["password_session_refused"] else "no_it_access"
+        return refused_page(request, "admin_not_allowed.html", context, reason=reason)
 
     def logout(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if request.method == "POST" and request.user.is_authenticated:

@@ -121,7 +121,7 @@ class EditForm(DetailsForm):
             name = field_name(element)
             if name not in self.data:
                 continue
-            posted = set(self.data.getlist(name))
+            posted = set(self.data.getlist(name)) - {""}  # "" alone: nothing ticked, revoke all
             valid = {code for code, _label in self.fields[name].choices}
             if posted - valid:
                 self.add_error(name, "Select a valid choice.")
