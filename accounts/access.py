@@ -8,7 +8,9 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
+from accounts.destinations import sign_in_url
 from accounts.refused_pages import refused_page
 from accounts.sessions import admitted_elements, sign_in_method
 from accounts.sso_config import Element, sso_config
@@ -27,7 +29,7 @@ def session_admits(request: HttpRequest, element: Element) -> bool:
     method = sign_in_method(request)
     if config.mode_for(element).uses_sso:
         if method == "entra":
-            return element.value in admitted_elements(request)
+            return admitted_elements(request).get(element.value) == config.admission_key(element)
         public = element is Element.WEB_STAFF and config.web_staff_public
         return method == "password" and config.local_login and not public
     return method == "password"
@@ -56,6 +58,9 @@ def element_required(element: Element) -> Callable:
                 return redirect_to_login(request.get_full_path())
             if not session_admits(request, element):
                 mode = sso_config().mode_for(element)
+                if mode.uses_sso and element.value in admitted_elements(request):
+                    # admitted under other settings: sign in (and sync) again under these
+                    return redirect(sign_in_url(request.get_full_path()))
                 context = {"element": element, "mode": mode, "next": request.get_full_path()}
                 entra = sign_in_method(request) == "entra" and mode.uses_sso
                 return refused_page(

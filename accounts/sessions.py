@@ -1,32 +1,30 @@
 """What a Keyfax session remembers about its sign-in: how it signed in, and (for an Entra
-sign-in) which elements it was admitted to."""
+sign-in) which elements it was admitted to, under which settings."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from django.http import HttpRequest
 
 SIGN_IN_METHOD = "keyfax_sign_in_method"  # "entra" or "password"
-ADMITTED_ELEMENTS = "keyfax_admitted_elements"  # the elements an Entra sign-in admits
+ADMITTED_ELEMENTS = "keyfax_admitted"  # {element: SsoConfig.admission_key} of an Entra sign-in
 
 
-def remember_sign_in(
-    request: HttpRequest, method: str, admitted: Iterable[str] = ()
-) -> None:
-    """Call right after ``login()``: the new session says how it was opened."""
+def remember_sign_in(request: HttpRequest, method: str,
+                     admitted: dict[str, str] | None = None) -> None:
+    """Call right after ``login()``: the new session says how it was opened and, for Entra,
+    each admitted element with the settings it was admitted under."""
     request.session[SIGN_IN_METHOD] = method
     if method == "entra":
-        request.session[ADMITTED_ELEMENTS] = sorted(admitted)
+        request.session[ADMITTED_ELEMENTS] = dict(sorted((admitted or {}).items()))
 
 
 def sign_in_method(request: HttpRequest) -> str:
     return request.session.get(SIGN_IN_METHOD, "password")
 
 
-def admitted_elements(request: HttpRequest) -> set[str]:
-    """The elements the session's Entra sign-in was admitted to."""
+def admitted_elements(request: HttpRequest) -> dict[str, str]:
+    """The elements the session's Entra sign-in was admitted to, with their admission keys."""
     admitted = request.session.get(ADMITTED_ELEMENTS)
-    if not isinstance(admitted, list):
-        return set()
-    return {value for value in admitted if isinstance(value, str)}
+    if not isinstance(admitted, dict):
+        return {}
+    return {e: key for e, key in admitted.items() if isinstance(e, str) and isinstance(key, str)}

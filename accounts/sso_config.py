@@ -7,6 +7,7 @@ problem it finds with a stable id; the rest of the code trusts the snapshot.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -117,6 +118,16 @@ class SsoConfig:
             and bool(self.client_secret)
             and is_acceptable_endpoint_url(self.authority)
         )
+
+    def admission_key(self, element: Element) -> str:
+        """The settings an Entra session is admitted to ``element`` under: tenant, client,
+        mode, access roles, step-up. A session admitted under other settings is sent
+        through sign-in again, so a change takes effect at once."""
+        mode = self.mode_for(element)
+        parts = [self.tenant_id.lower(), self.client_id, mode.value,
+                 ",".join(sorted(self.access_roles)) if mode is Mode.AUTHENTICATION else "",
+                 self.mfa_auth_context if element.value in self.require_mfa else ""]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def password_sign_in_allowed(self, element: Element | None = None) -> bool:
         """Password sign-in: where an element is off, or everywhere while break-glass is on."""

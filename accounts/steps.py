@@ -124,7 +124,8 @@ def log_in(context: SignInContext) -> None:
     it admits, and noted under Entra's ``sid`` for front-channel logout."""
     request = context.request
     auth.login(request, context.user, backend=BACKEND)
-    remember_sign_in(request, "entra", (element.value for element in context.admitted))
+    remember_sign_in(request, "entra", {
+        element.value: context.config.admission_key(element) for element in context.admitted})
     front_channel.remember(request, context.user, context.claims.get("sid"))
 
 

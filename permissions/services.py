@@ -3,9 +3,11 @@
 While an element is in ``authentication_and_permissions``, Entra ID owns that element's
 permissions of every Entra-linked user: every writer (User Maintenance, Django admin,
 management commands, a later SCIM endpoint) asks :func:`authorize_change` first, and a change
-is refused with a clear message and a ``locked_edit_refused`` event. Local break-glass
-accounts (no Entra identity) are never locked. Allowed changes write ``permission_changed``
-with the before/after.
+is refused with a clear message and a ``locked_edit_refused`` event. In such an element the
+Administration Tool (User Maintenance) changes nobody's permissions, local accounts
+included: those are IT's, in Django admin or a command, where local break-glass accounts
+(no Entra identity) are not locked. Allowed changes write ``permission_changed`` with the
+before/after. Nobody grants a permission they do not hold (:func:`authorize_grant`).
 
 A refusal is recorded in the caller's transaction: call these before opening one that the
 refusal would roll back (the views and commands here do).
@@ -37,8 +39,9 @@ class LockedPermissionError(Exception):
 
 def locked_message(element: Element, what: str = "permissions") -> str:
     return (
-        f"{element.label} {what} of this user are managed by Microsoft Entra ID and cannot be "
-        "changed in Keyfax. Ask IT to change the user's app roles or groups in Entra ID."
+        f"{element.label} {what} are managed by Microsoft Entra ID and cannot be changed "
+        "here. Ask IT to change the user's app roles or groups in Entra ID (or, for a local "
+        "account, its permissions in Django admin)."
     )
 
 
@@ -46,17 +49,23 @@ def is_entra_linked(user: Any) -> bool:
     return EntraIdentity.objects.filter(user_id=user.pk).exists()
 
 
-def locked_elements(user: Any) -> set[Element]:
-    """The elements whose permissions Entra owns for ``user`` (none for a local account)."""
+USER_MAINTENANCE = "user_maintenance"
+
+
+def locked_elements(user: Any, *, via: str = "") -> set[Element]:
+    """The elements whose permissions ``via`` may not change for ``user``: those Entra owns,
+    for an Entra-linked user from anywhere, for anyone from User Maintenance."""
     config = sso_config()
     owned = {e for e in Element if config.mode_for(e) is Mode.AUTHENTICATION_AND_PERMISSIONS}
-    if not owned or user.pk is None or not is_entra_linked(user):
+    if not owned or user.pk is None:
         return set()
-    return owned
+    if via == USER_MAINTENANCE or is_entra_linked(user):
+        return owned
+    return set()
 
 
-def is_locked(user: Any, element: Element) -> bool:
-    return element in locked_elements(user)
+def is_locked(user: Any, element: Element, *, via: str = "") -> bool:
+    return element in locked_elements(user, via=via)
 
 
 def current_codenames(user: Any) -> dict[Element, set[str]]:
@@ -79,7 +88,7 @@ def authorize_change(
     subject: str = "",
 ) -> None:
     """Refuse (audited) a change to ``element``'s permissions while Entra owns them."""
-    if before == after or not is_locked(user, element):
+    if before == after or not is_locked(user, element, via=via):
         return
     record(
         Action.LOCKED_EDIT_REFUSED, outcome=Outcome.REFUSED, request=request, actor=actor,

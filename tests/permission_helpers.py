@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 
 from accounts.sessions import ADMITTED_ELEMENTS, SIGN_IN_METHOD
+from accounts.sso_config import Element, sso_config
 from permissions.defaults import seed_default_mappings
 from permissions.services import current_codenames
 
@@ -29,5 +30,6 @@ def entra_session(client, user, elements=("admin_tool", "web_staff")) -> None:
     client.force_login(user)
     session = client.session
     session[SIGN_IN_METHOD] = "entra"
-    session[ADMITTED_ELEMENTS] = list(elements)
+    config = sso_config()
+    session[ADMITTED_ELEMENTS] = {e: config.admission_key(Element(e)) for e in elements}
     session.save()

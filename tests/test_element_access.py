@@ -5,10 +5,16 @@ from __future__ import annotations
 import pytest
 
 from accounts.sessions import ADMITTED_ELEMENTS, SIGN_IN_METHOD
+from accounts.sso_config import Element, sso_config
 from tests.conftest import point_site_at
 from tests.factories import LocalUserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def admitted(*elements: str) -> dict[str, str]:
+    config = sso_config()
+    return {e: config.admission_key(Element(e)) for e in elements}
 
 
 def signed_in(client, method: str):
@@ -16,8 +22,8 @@ def signed_in(client, method: str):
     client.force_login(user)
     session = client.session
     session[SIGN_IN_METHOD] = method
-    if method == "entra":  # the elements the sign-in admitted (issue 3)
-        session[ADMITTED_ELEMENTS] = ["admin_tool", "web_staff"]
+    if method == "entra":  # the elements the sign-in admitted, under today's settings
+        session[ADMITTED_ELEMENTS] = admitted("admin_tool", "web_staff")
     session.save()
     return user
 
@@ -66,7 +72,7 @@ def test_an_entra_sign_in_enters_only_the_elements_it_was_admitted_to(client, se
     point_site_at(settings, "https://login.microsoftonline.com")
     signed_in(client, "entra")
     session = client.session
-    session[ADMITTED_ELEMENTS] = ["web_staff"]
+    session[ADMITTED_ELEMENTS] = admitted("web_staff")
     session.save()
 
     refused = client.get("/admin-tools/")
@@ -83,3 +89,34 @@ def test_internal_web_staff_admits_break_glass(client, settings):
     settings.KEYFAX_WEB_STAFF_PUBLIC = False
     signed_in(client, "password")
     assert client.get("/staff/").status_code == 200
+
+
+@pytest.mark.parametrize(("change", "web_staff_status"), [
+    ({"KEYFAX_SSO_ADMIN_TOOL": "authentication_and_permissions"}, 200),
+    ({"KEYFAX_REQUIRE_MFA": ["admin_tool"]}, 200),
+    ({"KEYFAX_SSO_ACCESS_ROLES": ["Keyfax.Admin"]}, 302),  # both elements use them
+])
+def test_a_settings_change_sends_an_admitted_session_through_sign_in_again(
+        client, settings, change, web_staff_status):
+    """A session admitted under other settings does not keep working until it ends: the
+    sign-in (and, for Entra-managed permissions, the sync) runs again first."""
+    point_site_at(settings, "https://login.microsoftonline.com")
+    signed_in(client, "entra")
+    assert client.get("/admin-tools/").status_code == 200
+    for name, value in change.items():
+        setattr(settings, name, value)
+
+    response = client.get("/admin-tools/?page=2")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/oidc/authenticate/?next=%2Fadmin-tools%2F%3Fpage%3D2"
+    assert client.get("/staff/").status_code == web_staff_status
+
+
+def test_a_session_from_before_admission_keys_is_sent_through_sign_in(client, settings):
+    point_site_at(settings, "https://login.microsoftonline.com")
+    signed_in(client, "entra")
+    session = client.session
+    session[ADMITTED_ELEMENTS] = ["admin_tool"]  # an older session's shape
+    session.save()
+    assert client.get("/admin-tools/").status_code == 403

@@ -293,3 +293,36 @@ def test_a_mapping_changed_in_the_admin_is_audited(client, maintainer):
     assert event.detail["before"]["permissions"] == ["edit_scripts"]
     assert event.detail["after"]["permissions"] == ["edit_scripts", "view_reports"]
     assert event.actor_user_id == maintainer.pk
+
+
+# --- a local account in an element Entra manages ------------------------------------------
+
+
+def test_user_maintenance_changes_no_local_accounts_permissions_where_entra_manages_them(
+        client, permissions_mode, maintainer):
+    local = LocalUserFactory(username="lou", first_name="Lou", last_name="L",
+                             email="lou@example.org")
+    page = client.get(f"/admin-tools/users/{local.pk}/")
+    assert "Set by IT in Django admin." in page.text
+    assert 'name="permissions_admin_tool"' not in page.text
+
+    response = client.post(f"/admin-tools/users/{local.pk}/", {
+        "username": "lou", "first_name": "Lou", "last_name": "L", "email": "lou@example.org",
+        "login_mode": "password", "user_group": "", "notes": "",
+        "permissions_admin_tool": ["view_reports"]})
+
+    assert response.status_code == 403
+    assert held(local)["admin_tool"] == set()
+    assert (last_refusal().detail["via"], last_refusal().element) == (
+        "user_maintenance", "admin_tool")
+
+
+def test_it_sets_a_local_accounts_permissions_there_in_django_admin(permissions_mode,
+                                                                     maintainer):
+    local = LocalUserFactory()
+    change = services.change_permissions(local, Element.ADMIN_TOOL, grant={"view_reports"},
+                                         actor=maintainer, via="django_admin")
+    assert change == {"before": [], "after": ["view_reports"]}
+    with pytest.raises(services.LockedPermissionError):
+        services.change_permissions(local, Element.ADMIN_TOOL, revoke={"view_reports"},
+                                    actor=maintainer, via="user_maintenance")

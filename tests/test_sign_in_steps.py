@@ -376,7 +376,8 @@ def test_log_in_opens_a_new_session_that_remembers_the_sign_in():
     steps.log_in(ctx)
     assert request.session.session_key != before
     assert request.user == user and request.session[SIGN_IN_METHOD] == "entra"
-    assert request.session[ADMITTED_ELEMENTS] == ["web_staff"]
+    assert request.session[ADMITTED_ELEMENTS] == {
+        "web_staff": ctx.config.admission_key(Element.WEB_STAFF)}
     assert EntraSession.objects.get(sid="sid-1").session_key == request.session.session_key
 
 

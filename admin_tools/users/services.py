@@ -26,7 +26,7 @@ from accounts.sso_config import Element
 from audit.models import Action
 from permissions import services as permission_services
 
-VIA = "user_maintenance"
+VIA = permission_services.USER_MAINTENANCE
 DETAIL_FIELDS = ("username", "first_name", "last_name", "email", "user_group", "notes",
                  "login_mode")
 Refused = accounts.AccountRefused

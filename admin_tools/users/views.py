@@ -95,7 +95,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     person = _person(user_id)
     panel = selectors.entra_panel(person)
-    locked = permission_services.locked_elements(person)
+    locked = permission_services.locked_elements(person, via=services.VIA)
     current = permission_services.current_codenames(person)
     initial = {name: getattr(person, name) for name in services.DETAIL_FIELDS}
     account_refusal = services.account_refusal(person, _who(request))
