@@ -167,3 +167,29 @@ def test_an_entra_linked_account_is_never_deleted_or_given_a_password():
     person.refresh_from_db()
     assert not person.has_usable_password()
     assert AuditEvent.objects.filter(outcome="refused").count() == 2
+
+
+def django_admin_user_posts(person: User) -> list[str]:
+    """Every Django admin URL of one user (change, delete, password, history…)."""
+    from django.contrib import admin
+
+    patterns = admin.site._registry[User].get_urls()
+    urls = []
+    for pattern in patterns:
+        route = str(pattern.pattern)
+        if "<path:object_id>" in route or "<id>" in route:
+            urls.append("/django-admin/accounts/user/" + route.replace(
+                "<path:object_id>", str(person.pk)).replace("<id>", str(person.pk)))
+    assert len(urls) >= 3, urls  # change, delete, password at least
+    return urls
+
+
+def test_no_django_admin_post_reaches_an_it_account_with_maintain_users_alone(
+        client, admin, it_account):
+    before = snapshot(it_account)
+    for url in django_admin_user_posts(it_account):
+        response = client.post(url, {"username": "owned", "password1": STRONG,
+                                     "password2": STRONG, "post": "yes", "is_superuser": "on"})
+        assert response.status_code in (302, 403), (url, response.status_code)
+        assert snapshot(it_account) == before, url
+    assert not Client().login(username=it_account.username, password=STRONG)

@@ -264,3 +264,26 @@ def test_an_entra_linked_user_is_sso(synced):
     EntraIdentityFactory(user=linked_later)
     linked_later.refresh_from_db()
     assert linked_later.login_mode == "sso"
+
+
+def test_the_page_shows_a_django_group_that_keeps_what_entra_did_not_grant(
+        client, locked_maintainer, settings):
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.sso_config import Element
+    from permissions.sync import sync_user
+
+    settings.KEYFAX_SSO_WEB_STAFF = "authentication"  # Entra manages only the Admin Tool
+    gwen = EntraUserFactory(username="gwen")
+    shared = Group.objects.create(name="Helpdesk")
+    shared.permissions.add(*Permission.objects.filter(
+        content_type__app_label="permissions",
+        codename__in=["maintain_users", "run_repair_diagnostics"]))
+    gwen.groups.add(shared)
+    sync_user(gwen, ["Keyfax.ScriptAuthor"], [], [Element.ADMIN_TOOL])
+
+    page = client.get(f"/admin-tools/users/{gwen.pk}/")
+
+    assert "Django groups still grant permissions Entra ID did not." in page.text
+    assert "Helpdesk grants maintain_users, because it also grants run_repair_diagnostics" \
+        in page.text

@@ -21,6 +21,7 @@ from admin_tools.users.forms import DetailsForm, EditForm, FilterForm
 from admin_tools.users.paging import IdFirstPaginator
 from permissions import catalogue
 from permissions import services as permission_services
+from permissions.sync import group_conflicts
 
 MAINTAIN_USERS = "permissions.maintain_users"
 PER_PAGE = 50
@@ -120,6 +121,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         "sections": _sections(form, person, locked, current),
         "password_refusal": services.password_refusal(person),
         "account_refusal": account_refusal,
+        "group_conflicts": group_conflicts(person, locked) if panel else [],
     }
     return render(request, "admin_tools/user_edit.html", context, status=status)
 
