@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Upper
@@ -19,8 +19,21 @@ class LoginMode(models.TextChoices):
     SSO = "sso", "Keyfax SSO (Microsoft Entra ID)"
 
 
+class KeyfaxUserManager(UserManager):
+    """Django's, with the accounts it creates (``createsuperuser``, ``create_user``) saved
+    through the account door (``accounts.services``), on the record."""
+
+    def _create_user(self, username, email, password, **extra_fields):
+        from accounts import services  # the door imports these models: import it when used
+
+        user = self._create_user_object(username, email, password, **extra_fields)
+        return services.save_new_user(user, services.Actor(via="management_command"))
+
+
 class User(AbstractUser):
     """A Keyfax user. Entra-linked users have an :class:`EntraIdentity` and no password."""
+
+    objects = KeyfaxUserManager()
 
     user_group = models.CharField(
         "User Group", max_length=100, blank=True,

@@ -45,6 +45,7 @@ else:
 
 INSTALLED_APPS = [
     "keyfax_site.apps.KeyfaxAdminConfig",  # django.contrib.admin with IT's admin site
+    "accounts",  # before auth: its changepassword (through the account door) wins
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,7 +53,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "audit",
-    "accounts",
     "permissions",
     "scripts",
     "admin_tools",
