@@ -140,6 +140,8 @@ def test_permission_edits_go_through_the_permission_service(client, maintainer, 
 
 
 def test_nobody_grants_a_permission_they_do_not_hold(client, maintainer, local):
+    page = client.get(f"/admin-tools/users/{local.pk}/").text
+    assert page.count("you cannot grant this: you do not hold it yourself") == 6  # all but one
     response = client.post(f"/admin-tools/users/{local.pk}/", form_data(
         local, permissions_admin_tool=["publish_scripts"]))
 

@@ -118,7 +118,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 return redirect("admin_tools:user-edit", user_id=person.pk)
     context = {
         "person": person, "form": form, "panel": panel,
-        "sections": _sections(form, person, locked, current),
+        "sections": _sections(form, person, locked, current, request.user),
         "password_refusal": services.password_refusal(person),
         "account_refusal": account_refusal,
         "group_conflicts": group_conflicts(person, locked) if panel else [],
@@ -127,8 +127,9 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 def _sections(form: EditForm, person: User, locked: set[Element],
-              current: dict[Element, set[str]]) -> list[dict[str, Any]]:
-    """Per element: its field, whether it is locked, and each permission with its sources."""
+              current: dict[Element, set[str]], editor: Any) -> list[dict[str, Any]]:
+    """Per element: its field, whether it is locked, and each permission with its sources
+    and whether this editor may grant it (nobody grants what they do not hold)."""
     sources = selectors.provenance(person, locked)
     sections = []
     for element, field in form.element_fields():
@@ -140,7 +141,8 @@ def _sections(form: EditForm, person: User, locked: set[Element],
             if held and not any(not s.startswith("Django group") for s in found):
                 found = ["granted directly", *found]
             rows.append({"entry": entry, "held": held, "sources": found,
-                         "checkbox": checkboxes[index] if checkboxes else None})
+                         "checkbox": checkboxes[index] if checkboxes else None,
+                         "grantable": held or editor.has_perm(entry.perm)})
         sections.append({"element": element, "field": field, "locked": element in locked,
                          "rows": rows})
     return sections
