@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import statistics
 import sys
 import time
@@ -42,7 +41,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-from harness import BenchFailure, arguments, check, database, database_version, expect, publish
+from harness import (
+    BenchFailure,
+    arguments,
+    check,
+    database,
+    database_version,
+    django_in_process,
+    expect,
+    publish,
+)
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 OUR_APPS = ("accounts", "admin_tools", "audit", "permissions", "scripts", "staff_portal",
@@ -51,21 +59,7 @@ MODES = ("audited", "without record()", "bare ORM")
 
 
 def setup(url: str) -> None:
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "keyfax_site.settings", "DATABASE_URL": url,
-        "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
-        "ALLOWED_HOSTS": "testserver", "ENTRA_TENANT_ID": "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d",
-        "ENTRA_CLIENT_ID": "6731de76-14a6-49ae-97bc-6eba6914391e",
-        "ENTRA_CLIENT_SECRET": "bench-secret", "KEYFAX_SSO_ADMIN_TOOL": "authentication",
-        "KEYFAX_SSO_WEB_STAFF": "authentication", "LOG_LEVEL": "ERROR",
-        "SILENCED_SYSTEM_CHECKS": "keyfax.E006,keyfax.W001,keyfax.W002",
-    })
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    logging.getLogger("keyfax.audit").setLevel(logging.WARNING)  # events, not figures
-    call_command("migrate", verbosity=0)
+    django_in_process(url)
 
 
 # --- the kinds of write ----------------------------------------------------------------------

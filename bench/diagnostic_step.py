@@ -15,34 +15,28 @@ budget (tests/test_staff_diagnostics.py) is at most 6 queries. Every response is
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import time
 
-from harness import BenchFailure, arguments, check, database, database_version, expect, publish
+from harness import (
+    BenchFailure,
+    arguments,
+    check,
+    database,
+    database_version,
+    django_in_process,
+    expect,
+    publish,
+)
 
 NEXT_QUESTION = "Where is the water coming from?"  # "Leaking tap", after the first answer
 
 
 def setup(url: str) -> None:
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "keyfax_site.settings", "DATABASE_URL": url,
-        "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
-        "ALLOWED_HOSTS": "testserver", "ENTRA_TENANT_ID": "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d",
-        "ENTRA_CLIENT_ID": "6731de76-14a6-49ae-97bc-6eba6914391e",
-        "ENTRA_CLIENT_SECRET": "bench-secret", "KEYFAX_SSO_ADMIN_TOOL": "authentication",
-        "KEYFAX_SSO_WEB_STAFF": "authentication", "LOG_LEVEL": "ERROR",
-        "SILENCED_SYSTEM_CHECKS": "keyfax.E006,keyfax.W001,keyfax.W002",
-    })
-    import logging
-
-    import django
     from django.core.management import call_command
 
-    django.setup()
-    logging.getLogger("keyfax.audit").setLevel(logging.WARNING)
-    call_command("migrate", verbosity=0)
+    django_in_process(url)
     call_command("loaddata", "demo_scripts", verbosity=0)
 
 

@@ -203,6 +203,28 @@ def arguments(parser: argparse.ArgumentParser, smoke: dict[str, Any],
     return options
 
 
+def django_in_process(url: str, **settings: str) -> None:
+    """Set Django up in this process on ``url`` (production-like: DEBUG off, both elements
+    in ``authentication`` unless ``settings`` say otherwise), quiet, and migrated."""
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "keyfax_site.settings", "DATABASE_URL": url,
+        "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
+        "ALLOWED_HOSTS": "testserver", "ENTRA_TENANT_ID": TENANT_ID,
+        "ENTRA_CLIENT_ID": CLIENT_ID, "ENTRA_CLIENT_SECRET": "bench-secret",
+        "KEYFAX_SSO_ADMIN_TOOL": "authentication", "KEYFAX_SSO_WEB_STAFF": "authentication",
+        "LOG_LEVEL": "ERROR", "SILENCED_SYSTEM_CHECKS": "keyfax.E006,keyfax.W001,keyfax.W002",
+        **settings,
+    })
+    import logging
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    logging.getLogger("keyfax.audit").setLevel(logging.WARNING)  # events, not figures
+    call_command("migrate", verbosity=0)
+
+
 @contextmanager
 def database(url: str, *, recreate: bool = True) -> Iterator[str]:
     """The bench's database URL: a PostgreSQL ``url`` dropped and recreated first (when

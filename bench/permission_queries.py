@@ -16,11 +16,18 @@ with its heading.
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import uuid
 
-from harness import BenchFailure, arguments, check, database, database_version, expect, publish
+from harness import (
+    BenchFailure,
+    arguments,
+    check,
+    database,
+    database_version,
+    django_in_process,
+    expect,
+    publish,
+)
 
 COUNTS = (1, 50, 200)
 PAGES = {"/admin-tools/": "<h1>Keyfax Administration Tool</h1>",
@@ -28,23 +35,8 @@ PAGES = {"/admin-tools/": "<h1>Keyfax Administration Tool</h1>",
 
 
 def setup(database_url: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "keyfax_site.settings")
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.update({
-        "ENTRA_TENANT_ID": "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d",
-        "ENTRA_CLIENT_ID": "6731de76-14a6-49ae-97bc-6eba6914391e",
-        "ENTRA_CLIENT_SECRET": "bench-secret",
-        "KEYFAX_SSO_ADMIN_TOOL": "authentication_and_permissions",
-        "KEYFAX_SSO_WEB_STAFF": "authentication_and_permissions",
-        "LOG_LEVEL": "ERROR",
-        "ALLOWED_HOSTS": "testserver",
-    })
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    logging.getLogger("keyfax.audit").setLevel(logging.WARNING)  # events, not figures
-    call_command("migrate", verbosity=0)
+    django_in_process(database_url, KEYFAX_SSO_ADMIN_TOOL="authentication_and_permissions",
+                      KEYFAX_SSO_WEB_STAFF="authentication_and_permissions")
 
 
 def mappings(count: int, tag: str, offset: int = 0) -> tuple[list[str], list[str], set[str]]:

@@ -23,14 +23,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import re
 import statistics
 import time
 import uuid
 
-from harness import BenchFailure, arguments, check, database, database_version, expect, publish
+from harness import (
+    BenchFailure,
+    arguments,
+    check,
+    database,
+    database_version,
+    django_in_process,
+    expect,
+    publish,
+)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/keyfax_bench_users"
 TENANT = "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
@@ -50,23 +58,7 @@ TRIGRAM_INDEXES = ("user_search_trgm_idx", "entraidentity_upn_trgm_idx")
 
 
 def setup(url: str) -> None:
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "keyfax_site.settings", "DATABASE_URL": url,
-        "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
-        "ALLOWED_HOSTS": "testserver", "ENTRA_TENANT_ID": TENANT,
-        "ENTRA_CLIENT_ID": "6731de76-14a6-49ae-97bc-6eba6914391e",
-        "ENTRA_CLIENT_SECRET": "bench-secret", "KEYFAX_SSO_ADMIN_TOOL": "authentication",
-        "KEYFAX_SSO_WEB_STAFF": "authentication", "LOG_LEVEL": "ERROR",
-        "SILENCED_SYSTEM_CHECKS": "keyfax.E006,keyfax.W001,keyfax.W002",
-    })
-    import logging
-
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    logging.getLogger("keyfax.audit").setLevel(logging.WARNING)  # events, not figures
-    call_command("migrate", verbosity=0)
+    django_in_process(url)
 
 
 def populate(count: int) -> None:
