@@ -77,6 +77,20 @@ def entra(emulator, settings, live_server):
 
 
 @pytest.fixture
+def perms_site(entra, settings, db):
+    """``entra`` with both elements in ``authentication_and_permissions`` and the default
+    role mappings (a transactional test's flush removes the migration's copy)."""
+    from django.apps import apps
+
+    from permissions.defaults import seed_default_mappings
+
+    seed_default_mappings(apps)
+    settings.KEYFAX_SSO_ADMIN_TOOL = settings.KEYFAX_SSO_WEB_STAFF = (
+        "authentication_and_permissions")
+    return entra
+
+
+@pytest.fixture
 def sign_in(client, settings):
     """``sign_in("edit_scripts", ...)``: an Entra session (both elements admitted) for a new
     user, or ``user=``, holding those catalogue permissions."""

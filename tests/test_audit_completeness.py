@@ -15,7 +15,6 @@ any surface, permission edit, refused edit, role-mapping change and sign-out wri
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +30,7 @@ from audit.models import AuditEvent
 from permissions.catalogue import global_permission_rows
 from permissions.models import RoleMapping
 from scripts.models import Script
+from tests.admin_forms import form_data
 from tests.factories import (
     LocalUserFactory,
     MaintainerFactory,
@@ -84,29 +84,6 @@ def last_event_id() -> int:
 def resolved(expected: list[Expected]) -> list[tuple[str, str, str | None, str, str]]:
     return [(action, outcome, actor, subject() if callable(subject) else subject, element)
             for action, outcome, actor, subject, element in expected]
-
-
-def form_data(response) -> dict:
-    """What the browser posts back from a Django admin form page: every field of the form and
-    its inlines (as tests/test_django_admin_door.py's helper of the same name)."""
-    forms = [response.context["adminform"].form]
-    for inline in response.context.get("inline_admin_formsets", []):
-        forms += [inline.formset.management_form, *inline.formset.forms]
-    data: dict = {}
-    for form in forms:
-        for name, field in form.fields.items():
-            key, value = form.add_prefix(name), form[name].value()
-            if getattr(field.widget, "input_type", None) == "checkbox" or isinstance(value, bool):
-                if value:
-                    data[key] = "on"
-            elif isinstance(value, dt.datetime):
-                data[f"{key}_0"] = value.date().isoformat()
-                data[f"{key}_1"] = value.time().isoformat(timespec="seconds")
-            elif isinstance(value, list | tuple):
-                data[key] = [str(v) for v in value]
-            elif value is not None:
-                data[key] = value
-    return data
 
 
 def admin_form(client: Client, url: str, **changes: Any) -> dict:

@@ -7,8 +7,6 @@ nothing changed.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
@@ -16,6 +14,7 @@ from django.test import Client
 from accounts.models import User
 from audit.integrity import verify_chain
 from audit.models import AuditEvent
+from tests.admin_forms import form_data
 from tests.factories import EntraUserFactory, LocalUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,30 +22,6 @@ pytestmark = pytest.mark.django_db
 STRONG = "correct-horse-battery-staple-42"
 USERS = "/django-admin/accounts/user/"
 GROUPS = "/django-admin/auth/group/"
-
-
-def form_data(response) -> dict:
-    """What the browser would post back: every field of the admin form and its inlines."""
-    forms = [response.context["adminform"].form]
-    for inline in response.context.get("inline_admin_formsets", []):
-        formset = inline.formset
-        forms += [formset.management_form, *formset.forms]
-    data: dict = {}
-    for form in forms:
-        for name, field in form.fields.items():
-            key, value = form.add_prefix(name), form[name].value()
-            if isinstance(value, bool) or field.widget.input_type == "checkbox" if hasattr(
-                    field.widget, "input_type") else False:
-                if value:
-                    data[key] = "on"
-            elif isinstance(value, dt.datetime):
-                data[f"{key}_0"], data[f"{key}_1"] = value.date().isoformat(), \
-                    value.time().isoformat(timespec="seconds")
-            elif isinstance(value, list | tuple):
-                data[key] = [str(v) for v in value]
-            elif value is not None:
-                data[key] = value
-    return data
 
 
 def change(client, user, **changes):

@@ -19,12 +19,6 @@ ADMIN = people.person("Administrator")
 PERMS = "authentication_and_permissions"
 
 
-@pytest.fixture
-def perms_site(entra, settings, default_mappings):
-    settings.KEYFAX_SSO_ADMIN_TOOL = settings.KEYFAX_SSO_WEB_STAFF = PERMS
-    return entra
-
-
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_it_signs_in_through_entra_and_lands_in_django_admin(perms_site, browser):

@@ -157,12 +157,6 @@ PROMISES = {
 }
 
 
-@pytest.fixture
-def perms_site(entra, settings, default_mappings):
-    settings.KEYFAX_SSO_ADMIN_TOOL = settings.KEYFAX_SSO_WEB_STAFF = PERMS
-    return entra
-
-
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("promise", [a_valid_sign_in_lands_with_all_its_effects,
