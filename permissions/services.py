@@ -22,7 +22,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.http import HttpRequest
 
-from accounts.models import EntraIdentity
+from accounts.services import is_entra_linked
 from accounts.sso_config import Element, Mode, sso_config
 from audit.models import Action, Outcome
 from audit.services import record
@@ -43,10 +43,6 @@ def locked_message(element: Element, what: str = "permissions") -> str:
         "here. Ask IT to change the user's app roles or groups in Entra ID (or, for a local "
         "account, its permissions in Django admin)."
     )
-
-
-def is_entra_linked(user: Any) -> bool:
-    return EntraIdentity.objects.filter(user_id=user.pk).exists()
 
 
 USER_MAINTENANCE = "user_maintenance"
