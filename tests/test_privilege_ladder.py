@@ -37,11 +37,11 @@ def admin(client, settings):
     return user
 
 
-@pytest.fixture(params=["superuser", "staff"])
+@pytest.fixture(params=["superuser", "staff", "superuser-only"])
 def it_account(request):
-    flags = {"is_superuser": True, "is_staff": True} if request.param == "superuser" else {
-        "is_staff": True}
-    person = LocalUserFactory(username=f"it.{request.param}", **flags)
+    flags = {"superuser": {"is_superuser": True, "is_staff": True}, "staff": {"is_staff": True},
+             "superuser-only": {"is_superuser": True}}[request.param]
+    person = LocalUserFactory(username=f"it.{request.param.replace('-', '.')}", **flags)
     person.set_password("the-real-break-glass-password")
     person.save()
     return person
@@ -193,3 +193,21 @@ def test_no_django_admin_post_reaches_an_it_account_with_maintain_users_alone(
         assert response.status_code in (302, 403), (url, response.status_code)
         assert snapshot(it_account) == before, url
     assert not Client().login(username=it_account.username, password=STRONG)
+
+
+def test_the_permission_service_itself_refuses_grants_of_what_the_editor_lacks():
+    """Every writer meets the rule in permissions.services, not only the pages that ask first."""
+    from accounts.sso_config import Element
+    from permissions import services
+
+    editor, person = UserFactory(), UserFactory()
+    grant(editor, "maintain_users")
+    with pytest.raises(services.NotHeldError, match="Publish scripts"):
+        services.change_permissions(person, Element.ADMIN_TOOL, grant={"publish_scripts"},
+                                    actor=editor, via="test")
+    assert current_codenames(person)[Element.ADMIN_TOOL] == set()
+    event = AuditEvent.objects.get(action="permission_changed")
+    assert (event.outcome, event.reason, event.detail["grant"]) == (
+        "refused", "not_held", ["publish_scripts"])
+    services.change_permissions(person, Element.ADMIN_TOOL, grant={"maintain_users"},
+                                actor=editor, via="test")  # held: fine
