@@ -6,7 +6,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and sign-in"
 
     def ready(self) -> None:
-        from accounts import checks  # noqa: F401  (registers the system checks)
+        from accounts import (
+            checks,  # noqa: F401  (registers the system checks)
+            open_sessions,  # noqa: F401  (forgets a session at sign-out)
+        )
         from accounts.sso_config import Element, settings_summary
         from audit import vocabulary
 

@@ -47,6 +47,13 @@ class User(AbstractUser):
         blank=True, max_length=2000,
         help_text="Kept in Keyfax only: never sent to or read from Entra ID.",
     )
+    provisioned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Entra ID's provisioning (SCIM) created the account.")
+    scim_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last change SCIM provisioning made.")
+    retired_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When SCIM deleted the person: access removed, the account kept for the record.")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -85,7 +92,8 @@ class EntraIdentity(models.Model):
     display_name = models.CharField(max_length=255, blank=True)
     roles = models.JSONField(default=list, blank=True, help_text="App roles at the last sign-in.")
     groups = models.JSONField(default=list, blank=True, help_text="Groups at the last sign-in.")
-    first_sign_in_at = models.DateTimeField(auto_now_add=True)
+    first_sign_in_at = models.DateTimeField(
+        auto_now_add=True, help_text="When Keyfax first knew the person: first sign-in or SCIM.")
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
 
     objects = EntraIdentityManager()
@@ -118,17 +126,22 @@ class EntraIdentity(models.Model):
         return (str(self.tenant_id), str(self.object_id))
 
 
-class EntraSession(models.Model):
-    """Which Keyfax session an Entra sign-in session (``sid``) opened.
+class SignedInSession(models.Model):
+    """A Keyfax session someone signed in to, by its key (``accounts.open_sessions``).
 
-    Entra's front-channel logout names only the ``sid`` (and the browser's cookie is often
-    absent in its hidden iframe), so the session is found and ended here, on the server.
+    Its account's sessions can then be ended at once, on every worker and host (a leaver,
+    a disabled account), and Entra's front-channel logout finds the sessions of a ``sid``.
+    An ended session keeps its row (``ended_at``) until the browser comes back and is told
+    why; a sign-out removes it.
     """
 
-    sid = models.CharField(max_length=100, db_index=True)
     session_key = models.CharField(max_length=40, unique=True)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="entra_sessions")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    method = models.CharField(max_length=10, default="entra")  # "entra" or "password"
+    sid = models.CharField(max_length=100, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=40, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.sid} → {self.session_key[:8]}…"
+        return f"{self.user_id}: {self.session_key[:8]}… ({self.method})"

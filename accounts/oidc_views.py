@@ -20,7 +20,6 @@ from mozilla_django_oidc.views import (
     OIDCLogoutView,
 )
 
-from accounts import front_channel
 from accounts.backends import EntraOIDCBackend, EntraSettings
 from accounts.destinations import element_for_path, safe_next
 from accounts.entra.discovery import provider_metadata
@@ -117,7 +116,6 @@ class EntraLogoutView(OIDCLogoutView):
         kind = "rp_initiated" if entra_url else "local"
         with transaction.atomic():  # the sign-out and its audit event stand or fall together
             record_sign_out(request, request.user, method=method, kind=kind)
-            front_channel.forget(request)
             auth.logout(request)
         return HttpResponseRedirect(entra_url or signed_out_url)
 

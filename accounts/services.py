@@ -1,7 +1,7 @@
 """The one door for every write to an account, whichever surface asks.
 
-User Maintenance, Django admin, management commands and (to come) SCIM call these; sign-in
-provisioning is :mod:`accounts.provisioning`. Each function asks the privilege ladder
+User Maintenance, Django admin, management commands and SCIM provisioning call these;
+sign-in provisioning is :mod:`accounts.provisioning`. Each function asks the privilege ladder
 (:func:`refusal`) first, writes, and records one audit event naming the actor and the
 subject in the same transaction. A refusal is recorded (outcome ``refused``) and raised as
 :class:`AccountRefused`, whose message the surface shows.
@@ -21,12 +21,15 @@ The ladder (DESIGN.md, "Who may change whom"):
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
+from accounts import open_sessions
 from accounts.models import EntraIdentity, LoginMode, User
 from audit.models import Action, Outcome
 from audit.services import record
@@ -42,11 +45,13 @@ SUPERUSER_ACCOUNT = "This is a superuser account: only a superuser can change it
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting (``user`` ``None``: the system), from which request and surface."""
+    """Who is acting (``user`` ``None``: the system), from which request and surface;
+    ``credential`` names what a system actor authenticated with (a SCIM token's name)."""
 
     user: Any = None
     request: HttpRequest | None = None
     via: str = "system"
+    credential: str = ""
 
     @property
     def is_system(self) -> bool:
@@ -133,7 +138,9 @@ def save_new_user(user: User, actor: Actor) -> User:
 
 def change_user(user: User, changes: dict[str, Any], actor: Actor) -> dict[str, dict]:
     """Change an account's own fields (details, flags, ``is_active``); returns what changed as
-    ``{field: {"before", "after"}}``. Disabling and enabling are audited as such."""
+    ``{field: {"before", "after"}}``. One audit event: ``user_disabled``/``user_enabled`` when
+    ``is_active`` changes (naming the other changes too), else ``user_changed``. Disabling
+    ends every open session of the account at once."""
     changed = authorize_change(user, changes, actor)
     if not changed:
         return {}
@@ -141,20 +148,26 @@ def change_user(user: User, changes: dict[str, Any], actor: Actor) -> dict[str, 
         for name, change in changed.items():
             setattr(user, name, change["after"])
         update = list(changed)
-        detail: dict[str, Any] = {"changes": dict(changed)}
+        detail: dict[str, Any] = {"changes": {n: c for n, c in changed.items()
+                                              if n != "is_active"}}
         if changed.get("login_mode", {}).get("after") == LoginMode.SSO and \
                 user.has_usable_password():
             user.set_unusable_password()
             update.append("password")
             detail["password"] = "removed"  # noqa: S105  (what happened, no secret)
         user.save(update_fields=update)
-        active = changed.pop("is_active", None)
-        if active is not None:
-            _record(Action.USER_ENABLED if active["after"] else Action.USER_DISABLED, user, actor)
-            detail["changes"].pop("is_active", None)
-        if detail["changes"] or "password" in detail:
+        active = changed.get("is_active")
+        if active is not None and not active["after"]:
+            detail["sessions_ended"] = open_sessions.end_all(user, "account_disabled")
+        if not detail["changes"]:
+            del detail["changes"]
+        if active is None:
             _record(Action.USER_CHANGED, user, actor, detail=detail)
-    return {**changed, **({"is_active": active} if active else {})}
+        elif active["after"]:
+            _record(Action.USER_ENABLED, user, actor, detail=detail)
+        else:
+            _record(Action.USER_DISABLED, user, actor, detail=detail)
+    return changed
 
 
 def authorize_change(user: User, changes: dict[str, Any], actor: Actor) -> dict[str, dict]:
@@ -234,6 +247,74 @@ def delete_user(user: User, actor: Actor) -> None:
         user.delete()
 
 
+def create_provisioned_user(values: dict[str, Any], actor: Actor, *,
+                            link: tuple[str, str] | None = None) -> User:
+    """An account Entra ID's provisioning (SCIM) made for a person who has not signed in yet:
+    no password, login mode SSO, never an IT account. ``link`` is (tenant id, object id): the
+    person's first sign-in then finds the account. Without it the account waits unlinked."""
+    values = {k: v for k, v in values.items() if k not in FLAGS}
+    now = timezone.now()
+    user = User(**values, login_mode=LoginMode.SSO, provisioned_at=now, scim_changed_at=now)
+    user.set_unusable_password()
+    with transaction.atomic():
+        user.save()
+        if link is not None:
+            _link(user, *link)
+        _record(Action.USER_CREATED, user, actor, detail={
+            "fields": _shown(values), "password": "none",
+            "linked_object_id": link[1] if link else None})
+    return user
+
+
+def link_provisioned_user(user: User, tenant_id: str, object_id: str, actor: Actor) -> None:
+    """Provisioning now names the Entra person of an account it made unlinked."""
+    with transaction.atomic():
+        _link(user, tenant_id, object_id)
+        user.scim_changed_at = timezone.now()
+        user.save(update_fields=["scim_changed_at"])
+        _record(Action.USER_CHANGED, user, actor, detail={"linked_object_id": object_id})
+
+
+def _link(user: User, tenant_id: str, object_id: str) -> None:
+    EntraIdentity.objects.create(user=user, tenant_id=uuid.UUID(tenant_id),
+                                 object_id=uuid.UUID(object_id), email=user.email)
+
+
+def retire_user(user: User, actor: Actor, removed: dict[str, Any]) -> None:
+    """The person was deleted in Entra ID's provisioning: disable the account, end its
+    sessions, take its IT flags and mark it retired. The account stays (the audit log keeps
+    naming a person who exists) with its username, which nobody else can then take by
+    accident. ``removed`` says what the caller (``permissions``) took away, in the same
+    transaction."""
+    with transaction.atomic():
+        flags = sorted(flag for flag in FLAGS if getattr(user, flag))
+        user.is_active = user.is_staff = user.is_superuser = False
+        user.retired_at = user.scim_changed_at = timezone.now()
+        user.save(update_fields=["is_active", "is_staff", "is_superuser", "retired_at",
+                                 "scim_changed_at"])
+        _record(Action.USER_DISABLED, user, actor, detail={
+            "retired": True, "removed": {**removed, **({"flags": flags} if flags else {})},
+            "sessions_ended": open_sessions.end_all(user, "account_retired")})
+
+
+def restore_user(user: User, changes: dict[str, Any], actor: Actor) -> None:
+    """A retired person provisioned again (same object id): the account is theirs again,
+    with ``changes`` (what provisioning now says of them) and no permissions until Entra or
+    an administrator grants them."""
+    changes = {k: v for k, v in changes.items() if k not in FLAGS}
+    with transaction.atomic():
+        for name, value in changes.items():
+            setattr(user, name, value)
+        user.retired_at = None
+        user.scim_changed_at = timezone.now()
+        user.save(update_fields=[*changes, "retired_at", "scim_changed_at"])
+        detail = {"restored": True, "fields": _shown(changes)}
+        if user.is_active:
+            _record(Action.USER_ENABLED, user, actor, detail=detail)
+        else:
+            _record(Action.USER_CHANGED, user, actor, detail=detail)
+
+
 def record_change(user: User, actor: Actor, detail: dict[str, Any]) -> None:
     """Audit a change made by a surface's own machinery (e.g. Django admin's group or
     permission lists), in the caller's transaction."""
@@ -273,6 +354,7 @@ def _record(action: Action, user: User | None, actor: Actor, *,
         actor_kind=None if actor.user is not None else ("scim" if actor.via == "scim"
                                                          else "system"),
         detail={"via": actor.via,
+                **({"credential": actor.credential} if actor.credential else {}),
                 **({"username": user.username} if user is not None else {}),
                 **({"subject_object_id": str(identity.object_id)} if identity else {}),
                 **(detail or {})},

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import auth
 from django.http import HttpRequest
 
-from accounts import front_channel, provisioning
+from accounts import open_sessions, provisioning
 from accounts.backends import aadsts_code
 from accounts.destinations import element_for_path, is_django_admin_path, safe_next
 from accounts.entra.discovery import provider_metadata
@@ -126,7 +126,7 @@ def log_in(context: SignInContext) -> None:
     auth.login(request, context.user, backend=BACKEND)
     remember_sign_in(request, "entra", {
         element.value: context.config.admission_key(element) for element in context.admitted})
-    front_channel.remember(request, context.user, context.claims.get("sid"))
+    open_sessions.note(request, context.user, "entra", sid=context.claims.get("sid"))
 
 
 @sign_in_step(needs={"user", "claims"}, writes=True)

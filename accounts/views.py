@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts import throttle
+from accounts import open_sessions, throttle
 from accounts.destinations import safe_next, sign_in_url
 from accounts.forms import PasswordSignInForm
 from accounts.refused_pages import refused_page
@@ -71,6 +71,7 @@ def _password_sign_in(request: HttpRequest, data: dict) -> tuple[object | None, 
     throttle.clear(username, address)
     auth.login(request, user)
     remember_sign_in(request, "password")
+    open_sessions.note(request, user, "password")
     record(
         Action.SIGN_IN, request=request, actor=user, subject=f"user:{user.pk}",
         detail={"method": "password"},

@@ -13,7 +13,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from accounts import front_channel
 from accounts.access import admin_session_allowed
 from accounts.destinations import sign_in_url
 from accounts.refused_pages import refused_page
@@ -49,6 +48,5 @@ class KeyfaxAdminSite(admin.AdminSite):
             with transaction.atomic():  # the sign-out and its audit event stand or fall together
                 record_sign_out(request, request.user, method=sign_in_method(request),
                                 kind="local")
-                front_channel.forget(request)
                 auth.logout(request)
         return super().logout(request, extra_context)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "scripts",
     "admin_tools",
     "staff_portal",
+    "scim",  # /scim/v2/: Entra's provisioning service (docs/scim.md)
 ]
 if DEBUG:
     # `manage.py entra_emulator`, the development Entra ID that `make run` signs in against.
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.EndedSessionMiddleware",  # a leaver's open browser is told, once
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -21,12 +21,14 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.http import HttpRequest
+from guardian.models import UserObjectPermission
 
 from accounts.services import is_entra_linked
 from accounts.sso_config import Element, Mode, sso_config
 from audit.models import Action, Outcome
 from audit.services import record
 from permissions import catalogue
+from permissions.models import EntraGrant
 
 
 class LockedPermissionError(Exception):
@@ -232,3 +234,20 @@ def _labels_by_element(permissions: Iterable[Permission]) -> dict[Element, set[s
 def _forget_cached_permissions(user: Any) -> None:
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)
+
+
+def revoke_everything(user: Any) -> dict[str, int]:
+    """Take every permission ``user`` holds, however it came (direct, Django groups, per Script
+    Set, Entra's provenance); how many of each. Not audited here: the caller's account event
+    (a retired account) names what went, in the same transaction."""
+    with transaction.atomic(savepoint=False):
+        removed = {
+            "permissions": user.user_permissions.count(),
+            "groups": user.groups.count(),
+            "script_set_permissions": UserObjectPermission.objects.filter(user=user).delete()[0],
+        }
+        user.user_permissions.clear()
+        user.groups.clear()
+        EntraGrant.objects.filter(user=user).delete()
+    _forget_cached_permissions(user)
+    return {key: count for key, count in removed.items() if count}

@@ -120,9 +120,11 @@ def sync_user(
 def apply_entitlements(
     user: Any, granted: Entitlements, elements: Iterable[Element],
     *, request: HttpRequest | None = None, tenant_id: str = "", object_id: str = "",
+    scim_token: str = "",
 ) -> dict[Element, ElementChange]:
     """Make ``user``'s permissions in ``elements`` ``granted``'s (Django groups as the module
-    says); audit the change."""
+    says); audit the change. A sign-in's sync is the person's own act; SCIM provisioning's
+    (``scim_token`` names the token) is SCIM's, and never gives or takes IT's flags."""
     synced = [element for element in Element if element in set(elements)]
     if not synced:
         return {}
@@ -139,7 +141,8 @@ def apply_entitlements(
         _apply_groups(user.pk, groups)
         _apply_script_sets(user.pk, desired_objects, held_objects)
         _apply_provenance(user.pk, synced, wanted)
-        flags = _apply_flags(user, granted) if Element.ADMIN_TOOL in synced else None
+        flags = (_apply_flags(user, granted)
+                 if Element.ADMIN_TOOL in synced and not scim_token else None)
         detail: dict[str, Any] = {
             "elements": {e.value: changes[e].as_detail() for e in synced},
             "sources": granted.matched,
@@ -152,9 +155,13 @@ def apply_entitlements(
             detail["group_conflicts"] = conflicts
         if flags:
             detail["flags"] = flags
+        if scim_token:
+            detail.update(via="scim", credential=scim_token)
         record(
-            Action.PERMISSIONS_SYNCED, request=request, actor=user,
-            tenant_id=tenant_id, object_id=object_id, subject=f"user:{user.pk}",
+            Action.PERMISSIONS_SYNCED, request=request, actor=None if scim_token else user,
+            actor_kind="scim" if scim_token else None,
+            tenant_id="" if scim_token else tenant_id, object_id="" if scim_token else object_id,
+            subject=f"user:{user.pk}",
             element=synced[0].value if len(synced) == 1 else "", detail=detail,
         )
     return changes

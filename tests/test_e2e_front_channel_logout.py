@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from accounts.models import EntraSession
+from accounts.models import SignedInSession
 from audit.models import AuditEvent
 from tests import people
 
@@ -24,14 +24,14 @@ def entra_calls(browser, query: str) -> requests.Response:
 def test_the_sid_ends_that_session_on_the_server(entra, browser):
     browser.sign_in(ADMIN["oid"], next_url="/admin-tools/")
     assert browser.get("/admin-tools/").status_code == 200
-    sid = EntraSession.objects.get(user__entra_identity__object_id=ADMIN["oid"]).sid
+    sid = SignedInSession.objects.get(user__entra_identity__object_id=ADMIN["oid"]).sid
 
     response = entra_calls(browser, f"?sid={sid}")
 
     assert response.status_code == 200
     assert "X-Frame-Options" not in response.headers  # Entra frames it
     assert browser.get("/admin-tools/").status_code == 302  # signed out
-    assert not EntraSession.objects.filter(sid=sid).exists()
+    assert not SignedInSession.objects.filter(sid=sid).exists()
     event = AuditEvent.objects.filter(action="sign_out").latest("id")
     assert (event.actor_object_id, event.detail) == (
         ADMIN["oid"], {"method": "entra", "kind": "front_channel"},
@@ -45,8 +45,8 @@ def test_another_persons_session_is_untouched(entra, browser, live_server):
     with requests.Session() as other_session:
         other = Browser(other_session, live_server.url)
         other.sign_in(STAFF["oid"], next_url="/staff/")
-        staff_sid = EntraSession.objects.get(user__entra_identity__object_id=STAFF["oid"]).sid
-        admin_sid = EntraSession.objects.get(user__entra_identity__object_id=ADMIN["oid"]).sid
+        staff_sid = SignedInSession.objects.get(user__entra_identity__object_id=STAFF["oid"]).sid
+        admin_sid = SignedInSession.objects.get(user__entra_identity__object_id=ADMIN["oid"]).sid
         assert staff_sid != admin_sid
 
         entra_calls(browser, f"?sid={staff_sid}")
@@ -73,4 +73,4 @@ def test_a_local_sign_out_forgets_the_sid(entra, browser):
     csrf = browser.session.cookies["csrftoken"]
     browser.post("/oidc/logout/", data={"csrfmiddlewaretoken": csrf},
                  headers={"Referer": browser.base_url + "/"})
-    assert not EntraSession.objects.exists()
+    assert not SignedInSession.objects.exists()

@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("keyfax_site", "accounts", "permissions", "scripts", "audit", "admin_tools",
-        "staff_portal", "entra_emulator")
+        "staff_portal", "scim", "entra_emulator")
 LEFT_OUT = ("tests/", "bench/", "docs/", "fixtures/", "node_modules/", "manage.py")
 
 

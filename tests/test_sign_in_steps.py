@@ -16,7 +16,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.test import RequestFactory
 
 from accounts import steps
-from accounts.models import EntraIdentity, EntraSession
+from accounts.models import EntraIdentity, SignedInSession
 from accounts.pipeline import SignInContext
 from accounts.refusals import Reason, SignInRefused
 from accounts.sessions import ADMITTED_ELEMENTS, SIGN_IN_METHOD
@@ -378,7 +378,7 @@ def test_log_in_opens_a_new_session_that_remembers_the_sign_in():
     assert request.user == user and request.session[SIGN_IN_METHOD] == "entra"
     assert request.session[ADMITTED_ELEMENTS] == {
         "web_staff": ctx.config.admission_key(Element.WEB_STAFF)}
-    assert EntraSession.objects.get(sid="sid-1").session_key == request.session.session_key
+    assert SignedInSession.objects.get(sid="sid-1").session_key == request.session.session_key
 
 
 def test_the_sign_in_event_names_the_person_and_the_element():
