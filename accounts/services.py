@@ -190,6 +190,11 @@ def authorize_change(user: User, changes: dict[str, Any], actor: Actor) -> dict[
         {f: changes.get(f, getattr(user, f)) for f in FLAGS}), Action.USER_CHANGED, detail=what)
     if changed.get("is_active", {}).get("after") is False:
         _refuse_if(actor, user, _self_refusal(actor, user, "disable"), Action.USER_DISABLED)
+    if changed.get("is_active", {}).get("after") is True and user.retired_at and \
+            not actor.is_system:
+        _refuse_if(actor, user, ("retired", (
+            "This person was removed in Microsoft Entra ID: assign them to Keyfax in Entra ID "
+            "again to restore the account.")), Action.USER_ENABLED)
     return changed
 
 
