@@ -3,11 +3,13 @@ operation."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
 from scim2_models import (
+    ForbiddenException,
     NotImplementedException,
     Resource,
     ResourceType,
@@ -16,7 +18,7 @@ from scim2_models import (
 )
 from scim2_server.storage import ScimStorage, SearchPage
 
-from accounts.services import Actor
+from accounts.services import AccountRefused, Actor
 from scim import filters
 from scim.groups import GroupStore
 from scim.provider import provider
@@ -61,5 +63,12 @@ class DjangoStorage(ScimStorage):
                expected_version: str | None = None) -> None:
         self._store(resource_type).delete(resource_id)
 
-    def operation(self) -> AbstractContextManager[None]:
-        return transaction.atomic()
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        """One transaction per operation. Should the account door ever refuse the system
+        actor, the answer is a SCIM 403, not a 500."""
+        try:
+            with transaction.atomic():
+                yield
+        except AccountRefused as refused:
+            raise ForbiddenException(detail=str(refused)) from None

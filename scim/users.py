@@ -65,7 +65,7 @@ class UserStore:
         return self.resource(user, self._groups([user]).get(user.pk, []))
 
     def search(self, query: Q, start: int, count: int | None) -> tuple[int, list[Resource]]:
-        found = self.queryset().filter(query).distinct()
+        found = self.queryset().filter(query)  # one-to-one joins only: no duplicates
         total = found.count()
         if count == 0:
             return total, []
