@@ -1,8 +1,9 @@
 """A development imitation of Microsoft Entra ID (v2 endpoints, one tenant).
 
 The server is plain WSGI on ``wsgiref`` and needs no Django; this package is a Django app
-only so that ``manage.py entra_emulator`` exists, and the settings install it only when
-DEBUG is on. Used by that command, ``make run`` and the tests::
+only so that ``manage.py entra_emulator`` (and ``entra_provision``, which replays Entra's SCIM
+provisioning requests against the site over HTTP: :mod:`.provisioning`) exists, and the
+settings install it only when DEBUG is on. Used by that command, ``make run`` and the tests::
 
     emu = EntraEmulator(tenant_id=..., client_id=..., client_secret=..., people=load_people())
     emu.start()  # emu.base_url is both ENTRA_AUTHORITY and ENTRA_GRAPH_URL
