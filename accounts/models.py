@@ -139,9 +139,18 @@ class SignedInSession(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
     method = models.CharField(max_length=10, default="entra")  # "entra" or "password"
     sid = models.CharField(max_length=100, blank=True, db_index=True)
+    element = models.CharField(max_length=20, blank=True)  # what the sign-in was for
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "ended_at", "expires_at"],
+                                name="signed_in_session_open_idx")]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.session_key[:8]}… ({self.method})"

@@ -320,6 +320,24 @@ def restore_user(user: User, changes: dict[str, Any], actor: Actor) -> None:
             _record(Action.USER_CHANGED, user, actor, detail=detail)
 
 
+def end_sessions(user: User, actor: Actor, *, only: list[int] | None = None) -> int:
+    """End ``user``'s open sessions now (``only`` these), on every worker and host; how many
+    ended. An administrator may end the sessions of anyone the ladder lets them change; a
+    person may end their own other sessions (never the one asking)."""
+    own = not actor.is_system and actor.user.pk == user.pk
+    if not own:
+        _refuse_if(actor, user, refusal(actor, user), Action.SESSION_ENDED)
+    keep = actor.request.session.session_key if own and actor.request is not None else None
+    with transaction.atomic():
+        ended = open_sessions.end_all(
+            user, "ended_by_you" if own else "ended_by_administrator", only=only, keep=keep)
+        if ended:
+            _record(Action.SESSION_ENDED, user, actor, detail={
+                "sessions": ended, "which": "chosen" if only is not None else "all",
+                "own": own})
+    return ended
+
+
 def record_change(user: User, actor: Actor, detail: dict[str, Any]) -> None:
     """Audit a change made by a surface's own machinery (e.g. Django admin's group or
     permission lists), in the caller's transaction."""

@@ -126,7 +126,10 @@ def log_in(context: SignInContext) -> None:
     auth.login(request, context.user, backend=BACKEND)
     remember_sign_in(request, "entra", {
         element.value: context.config.admission_key(element) for element in context.admitted})
-    open_sessions.note(request, context.user, "entra", sid=context.claims.get("sid"))
+    open_sessions.note(
+        request, context.user, "entra", sid=context.claims.get("sid"),
+        element="django_admin" if context.for_django_admin
+        else context.target.value if context.target else "")
 
 
 @sign_in_step(needs={"user", "claims"}, writes=True)

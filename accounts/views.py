@@ -12,7 +12,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts import open_sessions, throttle
-from accounts.destinations import safe_next, sign_in_url
+from accounts.destinations import (
+    element_for_path,
+    is_django_admin_path,
+    safe_next,
+    sign_in_url,
+)
 from accounts.forms import PasswordSignInForm
 from accounts.refused_pages import refused_page
 from accounts.sessions import remember_sign_in
@@ -71,12 +76,20 @@ def _password_sign_in(request: HttpRequest, data: dict) -> tuple[object | None, 
     throttle.clear(username, address)
     auth.login(request, user)
     remember_sign_in(request, "password")
-    open_sessions.note(request, user, "password")
+    open_sessions.note(request, user, "password", element=_element_of(request))
     record(
         Action.SIGN_IN, request=request, actor=user, subject=f"user:{user.pk}",
         detail={"method": "password"},
     )
     return user, ""
+
+
+def _element_of(request: HttpRequest) -> str:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if next_url and is_django_admin_path(next_url):
+        return "django_admin"
+    found = element_for_path(next_url) if next_url else None
+    return found.value if found else ""
 
 
 def _record_password_refusal(request: HttpRequest, username: str, reason: str) -> None:

@@ -113,3 +113,8 @@ def reset_password(user: User, password: str | None, who: Who) -> None:
         accounts.authorize_password(who.door, user)
         raise ValueError("a new password is required")
     accounts.set_password(user, password, who.door)
+
+
+def end_sessions(user: User, who: Who, only: list[int] | None = None) -> int:
+    """End ``user``'s open sessions (``only`` these); how many ended."""
+    return accounts.end_sessions(user, who.door, only=only)

@@ -3,7 +3,7 @@ namespace (``admin_tools:users`` and ``admin_tools:user-edit`` are linked from e
 
 from django.urls import path
 
-from admin_tools.users import views
+from admin_tools.users import session_views, views
 
 urlpatterns = [
     path("", views.user_list, name="users"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:user_id>/disable/", views.user_disable, name="user-disable"),
     path("<int:user_id>/enable/", views.user_enable, name="user-enable"),
     path("<int:user_id>/password/", views.user_password, name="user-password"),
+    path("<int:user_id>/sessions/end/", session_views.end_sessions, name="user-end-sessions"),
 ]

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import open_sessions
 from accounts.access import element_required
 from accounts.models import User
 from accounts.sso_config import Element
@@ -122,6 +123,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         "password_refusal": services.password_refusal(person),
         "account_refusal": account_refusal,
         "group_conflicts": group_conflicts(person, locked) if panel else [],
+        "open_sessions": open_sessions.open_for(person),
     }
     return render(request, "admin_tools/user_edit.html", context, status=status)
 
