@@ -20,6 +20,7 @@ REASONS = {
     "account_retired": "Your Keyfax account was removed by Microsoft Entra ID provisioning.",
     "ended_by_administrator": "An administrator ended this session.",
     "ended_by_you": "You ended this session from another browser.",
+    "account_unlinked": "Your Keyfax account was unlinked from your Microsoft account.",
 }
 
 

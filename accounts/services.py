@@ -257,9 +257,23 @@ def create_provisioned_user(values: dict[str, Any], actor: Actor, *,
     """An account Entra ID's provisioning (SCIM) made for a person who has not signed in yet:
     no password, login mode SSO, never an IT account. ``link`` is (tenant id, object id): the
     person's first sign-in then finds the account. Without it the account waits unlinked."""
-    values = {k: v for k, v in values.items() if k not in FLAGS}
     now = timezone.now()
-    user = User(**values, login_mode=LoginMode.SSO, provisioned_at=now, scim_changed_at=now)
+    return _create_sso_user(values, actor, link, provisioned_at=now, scim_changed_at=now)
+
+
+def register_entra_user(values: dict[str, Any], tenant_id: str, object_id: str,
+                        actor: Actor) -> User:
+    """An account an administrator registered for an Entra person they picked from the
+    directory, linked by object id (never by a typed UPN or email)."""
+    _refuse_if(actor, None, _linked_elsewhere(tenant_id, object_id), Action.USER_CREATED,
+               detail={"linked_object_id": object_id})
+    return _create_sso_user(values, actor, (tenant_id, object_id))
+
+
+def _create_sso_user(values: dict[str, Any], actor: Actor, link: tuple[str, str] | None,
+                     **provenance: Any) -> User:
+    values = {k: v for k, v in values.items() if k not in FLAGS}
+    user = User(**values, login_mode=LoginMode.SSO, **provenance)
     user.set_unusable_password()
     with transaction.atomic():
         user.save()
@@ -271,13 +285,48 @@ def create_provisioned_user(values: dict[str, Any], actor: Actor, *,
     return user
 
 
-def link_provisioned_user(user: User, tenant_id: str, object_id: str, actor: Actor) -> None:
-    """Provisioning now names the Entra person of an account it made unlinked."""
+def link_entra_identity(user: User, tenant_id: str, object_id: str, actor: Actor) -> None:
+    """Link an account to the Entra person (tenant id, object id) an administrator picked from
+    the directory, or SCIM named: their sign-in then finds it. The account stops having a
+    password (an Entra-linked account never has one)."""
+    authorize(actor, user, Action.USER_CHANGED, linked_object_id=object_id)
+    if is_entra_linked(user):
+        _refuse_if(actor, user, ("already_linked", "This account is already linked to an Entra "
+                                 "person: unlink it first."), Action.USER_CHANGED)
+    _refuse_if(actor, user, _linked_elsewhere(tenant_id, object_id), Action.USER_CHANGED,
+               detail={"linked_object_id": object_id})
     with transaction.atomic():
         _link(user, tenant_id, object_id)
-        user.scim_changed_at = timezone.now()
-        user.save(update_fields=["scim_changed_at"])
-        _record(Action.USER_CHANGED, user, actor, detail={"linked_object_id": object_id})
+        detail: dict[str, Any] = {"linked_object_id": object_id}
+        if user.has_usable_password():
+            user.set_unusable_password()
+            detail["password"] = "removed"  # noqa: S105  (what happened, no secret)
+        user.login_mode = LoginMode.SSO
+        user.save(update_fields=["password", "login_mode"])
+        _record(Action.USER_CHANGED, user, actor, detail=detail)
+
+
+def unlink_entra_identity(user: User, actor: Actor) -> None:
+    """Undo a link: the account no longer belongs to that Entra person (their sign-in will not
+    find it) and its open sessions end. It keeps login mode SSO, with no password."""
+    authorize(actor, user, Action.USER_CHANGED, unlinked=True)
+    identity = user.entra_identity if is_entra_linked(user) else None
+    if identity is None:
+        return
+    with transaction.atomic():
+        object_id = str(identity.object_id)
+        identity.delete()
+        user._state.fields_cache.pop("entra_identity", None)
+        ended = open_sessions.end_all(user, "account_unlinked")
+        _record(Action.USER_CHANGED, user, actor, detail={
+            "unlinked_object_id": object_id, "sessions_ended": ended})
+
+
+def _linked_elsewhere(tenant_id: str, object_id: str) -> tuple[str, str] | None:
+    found = EntraIdentity.objects.filter(tenant_id=tenant_id, object_id=object_id).first()
+    if found is None:
+        return None
+    return ("linked_elsewhere", "That Entra person is already linked to another Keyfax account.")
 
 
 def _link(user: User, tenant_id: str, object_id: str) -> None:

@@ -17,8 +17,8 @@ from scim.models import ScimToken
 FAILURES_ALLOWED = 10
 """Failed tokens an address may present per window before it is refused outright (429)."""
 FAILURE_WINDOW_SECONDS = 15 * 60
-LAST_USED_PRECISION_SECONDS = 60
-TOKEN_PREFIX = "kfxscim_"  # last_used_at is written at most once a minute per token
+LAST_USED_PRECISION_SECONDS = 60  # last_used_at is written at most once a minute per token
+TOKEN_PREFIX = "kfxscim_"  # noqa: S105  (a public prefix, not a secret)
 
 
 class TokenError(Exception):

@@ -168,7 +168,7 @@ class UserStore:
         before = record_.document if record_ else None
         if identity is None and object_id is not None:
             self._refuse_linked_elsewhere(object_id)
-            accounts.link_provisioned_user(user, self.tenant_id, object_id, self.actor)
+            accounts.link_entra_identity(user, self.tenant_id, object_id, self.actor)
         if changes:
             accounts.change_user(user, changes, self.actor)
         elif document != before and not (identity is None and object_id):

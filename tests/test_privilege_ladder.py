@@ -62,11 +62,12 @@ def user_maintenance_posts(person: User) -> dict[str, dict]:
                       "email": "m@example.org", "login_mode": "sso", "user_group": "",
                       "permissions_admin_tool": ["maintain_users"]},
         "user-password": {"new_password1": STRONG, "new_password2": STRONG},
-        "user-disable": {}, "user-enable": {},
+        "user-disable": {}, "user-enable": {}, "user-end-sessions": {},
     }
+    paths = {"user-edit": "", "user-end-sessions": "sessions/end/"}
     assert names == set(bodies), "a new User Maintenance URL needs a case here"
-    return {f"/admin-tools/users/{person.pk}/" + ("" if name == "user-edit" else
-                                                  name.removeprefix("user-") + "/"): body
+    return {f"/admin-tools/users/{person.pk}/"
+            + paths.get(name, name.removeprefix("user-") + "/"): body
             for name, body in bodies.items()}
 
 
@@ -95,7 +96,7 @@ def test_every_user_maintenance_post_changes_nothing_of_an_it_account(client, ad
         assert snapshot(it_account) == before, url
         assert response.status_code in (302, 403), (url, response.status_code)
     refused = AuditEvent.objects.filter(outcome="refused", reason="it_account")
-    assert refused.count() == 4
+    assert refused.count() == 5
     assert set(refused.values_list("subject", flat=True)) == {f"user:{it_account.pk}"}
 
 

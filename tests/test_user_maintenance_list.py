@@ -182,6 +182,7 @@ def test_the_list_stays_within_eight_queries(client, crowd, django_assert_max_nu
         EntraIdentityFactory(user=UserFactory(user_group="Crowd"), roles=[f"Role{index}"])
     params = {"type": "entra", "group": "Crowd", "q": "user", "sort": "-last_sign_in",
               "page": "1"}
+    client.get(URL)  # the session's "last seen" note is written at most once a minute: not here
     with django_assert_max_num_queries(8):
         response = client.get(URL, params)
     assert len(usernames(response)) == 20
