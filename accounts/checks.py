@@ -18,6 +18,7 @@ from accounts.sso_config import (
     Mode,
     is_acceptable_endpoint_url,
     is_loopback_host,
+    parse_provisioning,
     sso_config,
 )
 
@@ -75,6 +76,15 @@ def check_sso_settings(app_configs: Any = None, **kwargs: Any) -> list:
             f"KEYFAX_REQUIRE_MFA names unknown elements: {', '.join(unknown)}",
             hint="Use admin_tool and/or web_staff.",
             id="keyfax.E008",
+        ))
+    _policies, unreadable = parse_provisioning(settings.KEYFAX_SSO_PROVISIONING)
+    if unreadable:
+        problems.append(Error(
+            f"KEYFAX_SSO_PROVISIONING cannot be read: {', '.join(map(repr, unreadable))}",
+            hint="Use on_sign_in, registered, or per element "
+                 "admin_tool=registered,web_staff=on_sign_in. Until then every element "
+                 "admits registered people only.",
+            id="keyfax.E013",
         ))
     if config.enabled and config.local_login:
         problems.append(Warning(

@@ -52,6 +52,7 @@ class Reason(StrEnum):
     NONCE_MISMATCH = "nonce_mismatch"
     # The person
     ACCOUNT_DISABLED = "account_disabled"
+    NOT_REGISTERED = "not_registered"
     NO_ACCESS_ROLE = "no_access_role"
     NO_PERMISSIONS = "no_permissions"
     STEP_UP_REQUIRED = "step_up_required"
@@ -94,6 +95,7 @@ _TITLES = {
     Reason.ENTRA_ERROR: "Microsoft Entra ID could not sign you in",
     Reason.CODE_REJECTED: "Microsoft Entra ID did not accept the sign-in",
     Reason.ACCOUNT_DISABLED: "Your Keyfax account is disabled",
+    Reason.NOT_REGISTERED: "You are not registered to use Keyfax",
     Reason.NO_ACCESS_ROLE: "You do not have a Keyfax role",
     Reason.NO_PERMISSIONS: "You have no Keyfax permissions here",
     Reason.STEP_UP_REQUIRED: "This part of Keyfax needs a stronger sign-in",
@@ -122,6 +124,10 @@ _EXPLANATIONS = {
     Reason.ENTRA_ERROR: "Microsoft Entra ID reported an error during the sign-in.",
     Reason.CODE_REJECTED: "Microsoft Entra ID refused to complete the sign-in.",
     Reason.ACCOUNT_DISABLED: "Your Keyfax account has been disabled by an administrator.",
+    Reason.NOT_REGISTERED: (
+        "Microsoft signed you in, but this Keyfax site only admits people a Keyfax "
+        "administrator has registered, and your Microsoft account is not registered yet."
+    ),
     Reason.NO_ACCESS_ROLE: (
         "Your Microsoft account signed in, but it holds no app role that admits you to this "
         "part of Keyfax."
@@ -160,6 +166,10 @@ _ADVICE = {
     Reason.ACCESS_DENIED: _TRY_AGAIN,
     Reason.CODE_REJECTED: _TRY_AGAIN,
     Reason.ACCOUNT_DISABLED: "Contact your Keyfax administrator.",
+    Reason.NOT_REGISTERED: (
+        "Ask your Keyfax administrator to register you in User Maintenance (they find you in "
+        "the Microsoft directory), then sign in again."
+    ),
     Reason.NO_ACCESS_ROLE: (
         "Ask your IT service desk to assign you a Keyfax app role in Microsoft Entra ID."
     ),

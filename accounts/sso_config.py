@@ -54,6 +54,33 @@ class Mode(StrEnum):
         return self is not Mode.OFF
 
 
+class Provisioning(StrEnum):
+    """Who an element's Entra sign-in may create an account for (``KEYFAX_SSO_PROVISIONING``)."""
+
+    ON_SIGN_IN = "on_sign_in"  # anyone Entra admits gets an account at their first sign-in
+    REGISTERED = "registered"  # only people registered first (User Maintenance or SCIM)
+
+
+def parse_provisioning(value: str) -> tuple[dict[Element, Provisioning], list[str]]:
+    """``registered``, ``on_sign_in``, or per element ``admin_tool=registered,web_staff=…``
+    (an element not named keeps ``on_sign_in``); and what could not be read. Anything
+    unreadable fails safe to ``registered``: a typo never lets strangers in."""
+    policies = dict.fromkeys(Element, Provisioning.ON_SIGN_IN)
+    problems: list[str] = []
+    text = value.strip()
+    if text in {p.value for p in Provisioning}:
+        return dict.fromkeys(Element, Provisioning(text)), []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        name, _, policy = (item.strip() for item in part.partition("="))
+        if name in {e.value for e in Element} and policy in {p.value for p in Provisioning}:
+            policies[Element(name)] = Provisioning(policy)
+        else:
+            problems.append(part)
+    if problems or not text:
+        return dict.fromkeys(Element, Provisioning.REGISTERED), problems or [value]
+    return policies, []
+
+
 def is_loopback_host(host: str | None) -> bool:
     if not host:
         return False
@@ -87,6 +114,7 @@ class SsoConfig:
     require_mfa: tuple[str, ...]
     mfa_auth_context: str
     http_timeout: float
+    provisioning: dict[Element, Provisioning]
 
     def mode_for(self, element: Element) -> Mode:
         """The element's mode; an unknown value (reported by checks) fails safe to ``off``."""
@@ -129,6 +157,14 @@ class SsoConfig:
                  self.mfa_auth_context if element.value in self.require_mfa else ""]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
+    def registration_required(self, element: Element | None) -> bool:
+        """Whether a sign-in for ``element`` finds only registered people (``None``: the home
+        page or Django admin, where any element in ``registered`` is enough)."""
+        if element is None:
+            return any(self.provisioning[e] is Provisioning.REGISTERED for e in Element
+                       if self.mode_for(e).uses_sso)
+        return self.provisioning[element] is Provisioning.REGISTERED
+
     def password_sign_in_allowed(self, element: Element | None = None) -> bool:
         """Password sign-in: where an element is off, or everywhere while break-glass is on."""
         if self.local_login:
@@ -155,6 +191,7 @@ def sso_config() -> SsoConfig:
         require_mfa=tuple(settings.KEYFAX_REQUIRE_MFA),
         mfa_auth_context=settings.KEYFAX_MFA_AUTH_CONTEXT,
         http_timeout=float(settings.ENTRA_HTTP_TIMEOUT),
+        provisioning=parse_provisioning(settings.KEYFAX_SSO_PROVISIONING)[0],
     )
 
 
@@ -174,4 +211,6 @@ def settings_summary() -> dict[str, Any]:
         "local_login": config.local_login,
         "require_mfa": list(config.require_mfa),
         "mfa_auth_context": config.mfa_auth_context,
+        "provisioning": {str(element): str(policy)
+                         for element, policy in config.provisioning.items()},
     }

@@ -96,6 +96,22 @@ def find_person(context: SignInContext) -> None:
     context.identity = provisioning.find_identity(context.tenant_id, context.object_id)
 
 
+@sign_in_step(needs={"claims", "identity", "target", "for_django_admin"})
+def require_registration(context: SignInContext) -> None:
+    """Where ``KEYFAX_SSO_PROVISIONING`` says ``registered``, only a person registered first
+    (User Maintenance or SCIM, linked by object id) gets in: nobody is created here."""
+    if context.identity is not None:
+        return
+    element = None if context.for_django_admin else context.target
+    if context.config.registration_required(element):
+        raise SignInRefused(Reason.NOT_REGISTERED, {
+            "oid": context.object_id,
+            "upn": str(context.claims.get("preferred_username") or "")[:200],
+            "name": str(context.claims.get("name") or "")[:200],
+            "target": "django_admin" if context.for_django_admin
+            else element.value if element else None})
+
+
 @sign_in_step(needs={"identity"})
 def require_active_user(context: SignInContext) -> None:
     """A disabled Keyfax account stays out, whatever Entra says."""

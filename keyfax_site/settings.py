@@ -171,6 +171,8 @@ _SSO_ON = any(mode != "off" for mode in (KEYFAX_SSO_ADMIN_TOOL, KEYFAX_SSO_WEB_S
 KEYFAX_LOCAL_LOGIN = env_bool("KEYFAX_LOCAL_LOGIN", not _SSO_ON)
 KEYFAX_REQUIRE_MFA = env.list("KEYFAX_REQUIRE_MFA", default=[])
 KEYFAX_MFA_AUTH_CONTEXT = env.str("KEYFAX_MFA_AUTH_CONTEXT", default="c1")
+# on_sign_in, registered, or per element admin_tool=registered,web_staff=on_sign_in (E013)
+KEYFAX_SSO_PROVISIONING = env.str("KEYFAX_SSO_PROVISIONING", default="on_sign_in")
 
 # Password sign-in throttle: per (username, client address) and per client address.
 KEYFAX_LOGIN_ATTEMPTS = env.int("KEYFAX_LOGIN_ATTEMPTS", default=5)
@@ -188,6 +190,7 @@ KEYFAX_SIGN_IN_PIPELINE = [
     "accounts.steps.verify_id_token",  # signature, alg, iss, aud, tid, lifetime, nonce
     "accounts.steps.resolve_groups_overage",  # groups from Microsoft Graph over 200 groups
     "accounts.steps.find_person",  # by (tid, oid) only
+    "accounts.steps.require_registration",  # KEYFAX_SSO_PROVISIONING=registered: no strangers
     "accounts.steps.require_active_user",  # a disabled account stays out
     "permissions.pipeline.decide_access",  # roles, mappings, step-up: admitted elements
     "accounts.steps.provision_or_update_user",  # --- writes from here, in one transaction

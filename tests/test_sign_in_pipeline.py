@@ -151,8 +151,15 @@ def a_disabled_account_stays_out(entra, browser, settings) -> None:
     assert browser.get("/admin-tools/").status_code == 302
 
 
+def a_stranger_stays_out_where_registration_is_required(entra, browser, settings) -> None:
+    settings.KEYFAX_SSO_PROVISIONING = "registered"
+    assert_refused(browser.sign_in(ADMIN["oid"], next_url="/admin-tools/"), "not_registered")
+    assert not User.objects.exists()
+
+
 PROMISES = {
     "accounts.steps.require_sso_enabled": sso_switched_off_at_entra_is_refused,
+    "accounts.steps.require_registration": a_stranger_stays_out_where_registration_is_required,
     "accounts.steps.require_active_user": a_disabled_account_stays_out,
 }
 
