@@ -86,6 +86,20 @@ def check_sso_settings(app_configs: Any = None, **kwargs: Any) -> list:
                  "admits registered people only.",
             id="keyfax.E013",
         ))
+    interval = settings.KEYFAX_REVALIDATE_SECONDS
+    if interval < 1 or settings.KEYFAX_REVALIDATE_GRACE_SECONDS < 0:
+        problems.append(Error(
+            "KEYFAX_REVALIDATE_SECONDS must be a positive number of seconds and "
+            "KEYFAX_REVALIDATE_GRACE_SECONDS zero or more",
+            hint="The defaults are 900 and 3600.", id="keyfax.E014",
+        ))
+    elif config.enabled and interval < 60:
+        problems.append(Warning(
+            f"KEYFAX_REVALIDATE_SECONDS is {interval}: every signed-in person goes through "
+            "Microsoft that often",
+            hint="Entra throttles busy applications; 900 (15 minutes) is the default.",
+            id="keyfax.W003",
+        ))
     if config.enabled and config.local_login:
         problems.append(Warning(
             "KEYFAX_LOCAL_LOGIN is on: local break-glass accounts can sign in with a password",

@@ -7,7 +7,7 @@ every check and write of a sign-in is a step named in that list.
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import auth
@@ -20,9 +20,11 @@ from mozilla_django_oidc.views import (
     OIDCLogoutView,
 )
 
+from accounts import revalidation
 from accounts.backends import EntraOIDCBackend, EntraSettings
 from accounts.destinations import element_for_path, safe_next
 from accounts.entra.discovery import provider_metadata
+from accounts.models import SignedInSession
 from accounts.pipeline import SignInContext, run_pipeline
 from accounts.refusals import Reason, SignInRefused
 from accounts.sessions import sign_in_method
@@ -43,10 +45,18 @@ class EntraAuthenticateView(EntraSettings, OIDCAuthenticationRequestView):
         except SignInRefused as refusal:
             return refusal_response(request, refusal)
         response = super().get(request)
-        request.session["oidc_login_next"] = safe_next(
-            request, request.session.get("oidc_login_next")
-        )
+        next_url = safe_next(request, request.session.get("oidc_login_next"))
+        request.session["oidc_login_next"] = next_url
+        # each sign-in carries its own destination: two tabs never swap theirs
+        self.pending_sign_in(request, response)["next"] = next_url
         return response
+
+    @staticmethod
+    def pending_sign_in(request: HttpRequest, response: HttpResponse) -> dict:
+        """What the session keeps for the state this response sends to Entra."""
+        state = parse_qs(urlsplit(response["Location"]).query)["state"][0]
+        request.session.modified = True
+        return request.session["oidc_states"][state]
 
     def get_extra_params(self, request: HttpRequest) -> dict[str, str]:
         """Ask for the Conditional Access authentication context when the sign-in needs it."""
@@ -56,6 +66,37 @@ class EntraAuthenticateView(EntraSettings, OIDCAuthenticationRequestView):
             return {}
         claims = {"id_token": {"acrs": {"essential": True, "value": context_id}}}
         return {"claims": json.dumps(claims, separators=(",", ":"))}
+
+
+class EntraRevalidateView(EntraAuthenticateView):
+    """Start a silent re-check of this signed-in Entra session (``prompt=none``, the
+    person's ``login_hint`` and ``sid``): see :mod:`accounts.revalidation`."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        next_url = safe_next(request, request.GET.get("next")) or "/"
+        if not request.user.is_authenticated or sign_in_method(request) != "entra":
+            return HttpResponseRedirect(next_url)
+        unreachable = revalidation.check_reachable(request)
+        if unreachable is not None:
+            if revalidation.past_grace(request):
+                return revalidation.end_session(request, unreachable.reason, unreachable.detail)
+            revalidation.note_unreachable(request, unreachable)
+            return HttpResponseRedirect(next_url)
+        response = super().get(request)
+        self.pending_sign_in(request, response)["revalidate"] = request.user.pk
+        revalidation.note_started(request)
+        return response
+
+    def get_extra_params(self, request: HttpRequest) -> dict[str, str]:
+        params = {**super().get_extra_params(request), "prompt": "none"}
+        identity = getattr(request.user, "entra_identity", None)
+        if identity is not None and identity.upn:
+            params["login_hint"] = identity.upn
+        note = SignedInSession.objects.filter(
+            session_key=request.session.session_key).exclude(sid="").first()
+        if note is not None:
+            params["sid"] = note.sid
+        return params
 
 
 def step_up_context(config: SsoConfig, target: Element | None) -> str | None:
@@ -82,8 +123,19 @@ class EntraCallbackView(OIDCAuthenticationCallbackView):
         try:
             run_pipeline(self.sign_in)
         except SignInRefused as refusal:
+            if self.sign_in.revalidating is not None:
+                return self.revalidation_failure(refusal)
             return self.login_failure(refusal)
         return self.login_success()
+
+    def revalidation_failure(self, refusal: SignInRefused) -> HttpResponse:
+        """Entra could not be asked: keep the session within the grace period. Anything else
+        (Entra said no, or its answer failed a check) ends the session, clearly."""
+        request = self.request
+        if revalidation.is_transient(refusal) and not revalidation.past_grace(request):
+            revalidation.note_unreachable(request, refusal)
+            return HttpResponseRedirect(self.success_url)
+        return revalidation.end_session(request, refusal.reason, refusal.detail)
 
     def sign_in_context(self, request: HttpRequest) -> SignInContext:
         backend = EntraOIDCBackend()

@@ -55,6 +55,7 @@ class SignInContext:
     next_url: str | None = None
     target: Element | None = None  # the element the sign-in is for, from ``next``
     for_django_admin: bool = False  # ``next`` is in Django admin (IT's surface)
+    revalidating: int | None = None  # a silent re-check of this signed-in user's session
     # exchange_code, verify_id_token
     tokens: dict[str, Any] = field(default_factory=dict)
     claims: dict[str, Any] = field(default_factory=dict)
@@ -177,13 +178,16 @@ def run_pipeline(context: SignInContext) -> SignInContext:
                 step(context)
     except SignInRefused:
         if in_transaction:
-            _undo_login(context.request, session_key)
+            _undo_login(context.request, session_key,
+                        signed_in=context.revalidating is not None)
         raise
     return context
 
 
-def _undo_login(request: HttpRequest, session_key: str | None) -> None:
+def _undo_login(request: HttpRequest, session_key: str | None, *, signed_in: bool) -> None:
     """The rolled-back writes may have included ``login()``: the request goes back to the
-    session it came with (as saved before the writes) and to nobody signed in."""
+    session it came with (as saved before the writes) and, unless this was a re-check of a
+    signed-in session (which never logs in), to nobody signed in."""
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    request.user = AnonymousUser()
+    if not signed_in:
+        request.user = AnonymousUser()

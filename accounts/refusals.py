@@ -30,6 +30,8 @@ class Reason(StrEnum):
     MISSING_CODE = "missing_code"
     # Entra said no
     NOT_ASSIGNED = "not_assigned"
+    ENTRA_SIGN_IN_REQUIRED = "entra_sign_in_required"
+    ENTRA_ACCOUNT_DISABLED = "entra_account_disabled"
     ACCESS_DENIED = "access_denied"
     ENTRA_ERROR = "entra_error"
     CODE_REJECTED = "code_rejected"
@@ -53,6 +55,8 @@ class Reason(StrEnum):
     # The person
     ACCOUNT_DISABLED = "account_disabled"
     NOT_REGISTERED = "not_registered"
+    NOT_THE_SAME_PERSON = "not_the_same_person"
+    REVALIDATION_OVERDUE = "revalidation_overdue"
     NO_ACCESS_ROLE = "no_access_role"
     NO_PERMISSIONS = "no_permissions"
     STEP_UP_REQUIRED = "step_up_required"
@@ -91,6 +95,10 @@ _TITLES = {
     Reason.STATE_EXPIRED: "This sign-in took too long",
     Reason.MISSING_CODE: "The sign-in did not finish",
     Reason.NOT_ASSIGNED: "You do not have access to Keyfax",
+    Reason.ENTRA_SIGN_IN_REQUIRED: "Microsoft needs you to sign in again",
+    Reason.ENTRA_ACCOUNT_DISABLED: "Your Microsoft account is disabled",
+    Reason.NOT_THE_SAME_PERSON: "Microsoft signed in someone else",
+    Reason.REVALIDATION_OVERDUE: "Your sign-in could not be re-checked",
     Reason.ACCESS_DENIED: "The sign-in was cancelled",
     Reason.ENTRA_ERROR: "Microsoft Entra ID could not sign you in",
     Reason.CODE_REJECTED: "Microsoft Entra ID did not accept the sign-in",
@@ -121,6 +129,20 @@ _EXPLANATIONS = {
         "Your Microsoft account is not assigned to the Keyfax application in Entra ID."
     ),
     Reason.ACCESS_DENIED: "The sign-in was cancelled or declined at Microsoft.",
+    Reason.ENTRA_SIGN_IN_REQUIRED: (
+        "Keyfax re-checks your sign-in with Microsoft regularly, and Microsoft no longer has "
+        "you signed in (you signed out of Microsoft, your sign-in expired, or Microsoft needs "
+        "you to confirm who you are)."
+    ),
+    Reason.ENTRA_ACCOUNT_DISABLED: "Your Microsoft account has been disabled in Entra ID.",
+    Reason.NOT_THE_SAME_PERSON: (
+        "Keyfax re-checked your sign-in, and Microsoft answered for a different person than "
+        "the one signed in to Keyfax."
+    ),
+    Reason.REVALIDATION_OVERDUE: (
+        "Keyfax re-checks your sign-in with Microsoft regularly, and could not reach Microsoft "
+        "Entra ID for too long to keep you signed in."
+    ),
     Reason.ENTRA_ERROR: "Microsoft Entra ID reported an error during the sign-in.",
     Reason.CODE_REJECTED: "Microsoft Entra ID refused to complete the sign-in.",
     Reason.ACCOUNT_DISABLED: "Your Keyfax account has been disabled by an administrator.",
@@ -164,6 +186,10 @@ _ADVICE = {
         "Ask your IT service desk to assign you a Keyfax role in Microsoft Entra ID."
     ),
     Reason.ACCESS_DENIED: _TRY_AGAIN,
+    Reason.ENTRA_SIGN_IN_REQUIRED: "Sign in again.",
+    Reason.ENTRA_ACCOUNT_DISABLED: "Contact your IT service desk.",
+    Reason.NOT_THE_SAME_PERSON: "Sign in again, as yourself.",
+    Reason.REVALIDATION_OVERDUE: "Sign in again in a few minutes. If it persists, contact IT.",
     Reason.CODE_REJECTED: _TRY_AGAIN,
     Reason.ACCOUNT_DISABLED: "Contact your Keyfax administrator.",
     Reason.NOT_REGISTERED: (

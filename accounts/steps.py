@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import auth
 from django.http import HttpRequest
 
-from accounts import open_sessions, provisioning
+from accounts import open_sessions, provisioning, revalidation
 from accounts.backends import aadsts_code
 from accounts.destinations import element_for_path, is_django_admin_path, safe_next
 from accounts.entra.discovery import provider_metadata
@@ -36,12 +36,17 @@ def require_sso_enabled(context: SignInContext) -> None:
         raise SignInRefused(Reason.SSO_NOT_CONFIGURED)
 
 
-@sign_in_step(gives={"nonce", "code_verifier", "next_url", "target", "for_django_admin"})
+@sign_in_step(gives={"nonce", "code_verifier", "next_url", "target", "for_django_admin",
+                     "revalidating"})
 def check_state(context: SignInContext) -> None:
     """This browser started this sign-in: its state is good once, for ten minutes. Then
-    Entra's own error, if it sent one, and the code it must have sent."""
+    Entra's own error, if it sent one, and the code it must have sent. A state started as a
+    silent re-check of this signed-in user's session (``accounts.revalidation``) says so."""
     request = context.request
     pending = _pop_pending_sign_in(request, request.GET.get("state"))
+    revalidate = pending.get("revalidate")
+    if revalidate is not None and revalidate == request.user.pk:
+        context.revalidating = revalidate
     if request.GET.get("error"):
         raise _entra_error(request.GET.get("error"), request.GET.get("error_description"))
     if not request.GET.get("code"):
@@ -50,7 +55,8 @@ def check_state(context: SignInContext) -> None:
     if not (isinstance(nonce, str) and nonce and isinstance(verifier, str) and verifier):
         raise SignInRefused(Reason.UNKNOWN_STATE, {"state": "no nonce or PKCE verifier"})
     context.nonce, context.code_verifier = nonce, verifier
-    context.next_url = safe_next(request, request.session.get("oidc_login_next"))
+    context.next_url = safe_next(request, pending.get("next")
+                                 or request.session.get("oidc_login_next"))
     context.target = element_for_path(context.next_url)
     context.for_django_admin = is_django_admin_path(context.next_url)
 
@@ -96,6 +102,15 @@ def find_person(context: SignInContext) -> None:
     context.identity = provisioning.find_identity(context.tenant_id, context.object_id)
 
 
+@sign_in_step(needs={"identity", "revalidating"})
+def require_same_person(context: SignInContext) -> None:
+    """A re-check of a signed-in session must come back with the same person."""
+    if context.revalidating is None:
+        return
+    if context.identity is None or context.identity.user_id != context.revalidating:
+        raise SignInRefused(Reason.NOT_THE_SAME_PERSON, {"oid": context.object_id})
+
+
 @sign_in_step(needs={"claims", "identity", "target", "for_django_admin"})
 def require_registration(context: SignInContext) -> None:
     """Where ``KEYFAX_SSO_PROVISIONING`` says ``registered``, only a person registered first
@@ -134,23 +149,35 @@ def provision_or_update_user(context: SignInContext) -> None:
         context.identity, context.claims, roles=context.roles, groups=context.groups)
 
 
-@sign_in_step(needs={"user", "admitted", "claims"}, writes=True)
+@sign_in_step(needs={"user", "admitted", "claims", "revalidating"}, writes=True)
 def log_in(context: SignInContext) -> None:
     """A new session (a new id: no fixation), marked as an Entra sign-in with the elements
-    it admits, and noted under Entra's ``sid`` for front-channel logout."""
+    it admits, and noted under Entra's ``sid`` for front-channel logout. A re-check keeps
+    the session and renews what it admits and when Entra last said yes."""
     request = context.request
+    admitted = {element.value: context.config.admission_key(element)
+                for element in context.admitted}
+    if context.revalidating is not None:
+        remember_sign_in(request, "entra", admitted)
+        revalidation.mark_validated(request)
+        return
     auth.login(request, context.user, backend=BACKEND)
-    remember_sign_in(request, "entra", {
-        element.value: context.config.admission_key(element) for element in context.admitted})
+    remember_sign_in(request, "entra", admitted)
+    revalidation.mark_validated(request)
     open_sessions.note(
         request, context.user, "entra", sid=context.claims.get("sid"),
         element="django_admin" if context.for_django_admin
         else context.target.value if context.target else "")
 
 
-@sign_in_step(needs={"user", "claims"}, writes=True)
+@sign_in_step(needs={"user", "claims", "revalidating"}, writes=True)
 def record_sign_in(context: SignInContext) -> None:
-    """The ``sign_in`` audit event, committed with the session or not at all."""
+    """The ``sign_in`` audit event (``session_revalidated`` for a re-check), committed with
+    the session or not at all."""
+    if context.revalidating is not None:
+        _record_about_the_person(context, Action.SESSION_REVALIDATED, detail={
+            "roles": context.roles, "groups": len(context.groups), **context.notes})
+        return
     _record_about_the_person(
         context,
         Action.SIGN_IN,
@@ -187,6 +214,10 @@ def _entra_error(error: object, description: object) -> SignInRefused:
     detail = {"error": str(error)[:60], "aadsts": code}
     if code == "AADSTS50105":
         return SignInRefused(Reason.NOT_ASSIGNED, detail)
+    if code == "AADSTS50057":
+        return SignInRefused(Reason.ENTRA_ACCOUNT_DISABLED, detail)
+    if error in ("login_required", "interaction_required", "consent_required"):
+        return SignInRefused(Reason.ENTRA_SIGN_IN_REQUIRED, detail)
     if error == "access_denied":
         return SignInRefused(Reason.ACCESS_DENIED, detail)
     return SignInRefused(Reason.ENTRA_ERROR, detail)

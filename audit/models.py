@@ -39,6 +39,7 @@ class Action(models.TextChoices):
     SIGN_IN = "sign_in", "Sign-in"
     SIGN_OUT = "sign_out", "Sign-out"
     SESSION_ENDED = "session_ended", "Session ended by an administrator or its owner"
+    SESSION_REVALIDATED = "session_revalidated", "Session re-checked with Entra ID"
     PERMISSIONS_SYNCED = "permissions_synced", "Permissions synced from Entra ID"
     PERMISSION_CHANGED = "permission_changed", "Permission changed"
     LOCKED_EDIT_REFUSED = "locked_edit_refused", "Edit of an Entra-managed permission refused"

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.SignedInSessionMiddleware",  # last seen; an ended session is told
+    "accounts.revalidation.RevalidationMiddleware",  # Entra re-checks the session regularly
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -173,6 +174,10 @@ KEYFAX_REQUIRE_MFA = env.list("KEYFAX_REQUIRE_MFA", default=[])
 KEYFAX_MFA_AUTH_CONTEXT = env.str("KEYFAX_MFA_AUTH_CONTEXT", default="c1")
 # on_sign_in, registered, or per element admin_tool=registered,web_staff=on_sign_in (E013)
 KEYFAX_SSO_PROVISIONING = env.str("KEYFAX_SSO_PROVISIONING", default="on_sign_in")
+# An Entra session is silently re-checked (prompt=none) this often; if Entra cannot be reached,
+# it keeps working this much longer (accounts/revalidation.py, docs/sessions.md).
+KEYFAX_REVALIDATE_SECONDS = env.int("KEYFAX_REVALIDATE_SECONDS", default=900)
+KEYFAX_REVALIDATE_GRACE_SECONDS = env.int("KEYFAX_REVALIDATE_GRACE_SECONDS", default=3600)
 
 # Password sign-in throttle: per (username, client address) and per client address.
 KEYFAX_LOGIN_ATTEMPTS = env.int("KEYFAX_LOGIN_ATTEMPTS", default=5)
@@ -190,6 +195,7 @@ KEYFAX_SIGN_IN_PIPELINE = [
     "accounts.steps.verify_id_token",  # signature, alg, iss, aud, tid, lifetime, nonce
     "accounts.steps.resolve_groups_overage",  # groups from Microsoft Graph over 200 groups
     "accounts.steps.find_person",  # by (tid, oid) only
+    "accounts.steps.require_same_person",  # a re-check comes back with the same person
     "accounts.steps.require_registration",  # KEYFAX_SSO_PROVISIONING=registered: no strangers
     "accounts.steps.require_active_user",  # a disabled account stays out
     "permissions.pipeline.decide_access",  # roles, mappings, step-up: admitted elements

@@ -17,6 +17,7 @@ from audit.models import AuditEvent
 from tests import people
 from tests.factories import EntraIdentityFactory, UserFactory
 from tests.permission_helpers import ADMIN_TOOL_ALL, default_mappings, held
+from tests.revalidation_helpers import make_due, revalidate
 from tests.tokens import TENANT_ID
 
 __all__ = ["default_mappings"]
@@ -157,7 +158,18 @@ def a_stranger_stays_out_where_registration_is_required(entra, browser, settings
     assert not User.objects.exists()
 
 
+def a_recheck_with_another_person_ends_the_session(entra, browser, settings) -> None:
+    browser.sign_in(ADMIN["oid"], next_url="/admin-tools/")
+    other = people.with_role("Keyfax.Staff")
+    entra.id_token_hook = lambda header, claims: claims.update(oid=other["oid"])
+    make_due(browser)
+    _hops, response = revalidate(browser, "/admin-tools/")
+    assert "Reason: not_the_same_person" in response.text
+    assert browser.get("/admin-tools/").status_code == 302
+
+
 PROMISES = {
+    "accounts.steps.require_same_person": a_recheck_with_another_person_ends_the_session,
     "accounts.steps.require_sso_enabled": sso_switched_off_at_entra_is_refused,
     "accounts.steps.require_registration": a_stranger_stays_out_where_registration_is_required,
     "accounts.steps.require_active_user": a_disabled_account_stays_out,
