@@ -98,6 +98,7 @@ class UserStore:
         document: dict[str, Any] = {
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
             "name": {"givenName": user.first_name, "familyName": user.last_name},
+            "active": user.is_active,
         }
         if identity is not None:
             document["externalId"] = str(identity.object_id)

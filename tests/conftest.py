@@ -174,3 +174,18 @@ postgresql_only = pytest.mark.skipif(
 sqlite_only = pytest.mark.skipif(
     ON_POSTGRESQL, reason="SQLite only: PostgreSQL has its own test of this behaviour",
 )
+
+
+@pytest.fixture
+def scim_api(client, settings, db):
+    """Entra's provisioning service over Django's test client, with a live bearer token
+    called ``entra-provisioning`` (tests/scim_helpers.py)."""
+    from django.core.cache import cache
+
+    from scim import tokens
+    from tests.scim_helpers import ScimApi
+
+    settings.ENTRA_TENANT_ID = TENANT_ID  # SCIM links accounts to this tenant: a GUID
+    cache.clear()  # no failed-token count left behind by another test
+    yield ScimApi(client, tokens.create("entra-provisioning"), "entra-provisioning")
+    cache.clear()
