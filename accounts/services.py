@@ -262,41 +262,51 @@ def create_provisioned_user(values: dict[str, Any], actor: Actor, *,
 
 
 def register_entra_user(values: dict[str, Any], tenant_id: str, object_id: str,
-                        actor: Actor) -> User:
+                        actor: Actor, *, upn: str = "", display_name: str = "") -> User:
     """An account an administrator registered for an Entra person they picked from the
-    directory, linked by object id (never by a typed UPN or email)."""
+    directory, linked by object id (never by a typed UPN or email); ``upn`` and
+    ``display_name`` are what the directory said, for display until their first sign-in."""
     _refuse_if(actor, None, _linked_elsewhere(tenant_id, object_id), Action.USER_CREATED,
                detail={"linked_object_id": object_id})
-    return _create_sso_user(values, actor, (tenant_id, object_id))
+    if User.objects.filter(username__iexact=values.get("username", "")).exists():
+        _refuse_if(actor, None, ("username_taken", (
+            f"The username {values.get('username')} belongs to another Keyfax account: "
+            "nothing was registered, and nothing is ever merged.")), Action.USER_CREATED,
+            detail={"linked_object_id": object_id})
+    return _create_sso_user(values, actor, (tenant_id, object_id),
+                            directory={"upn": upn, "display_name": display_name})
 
 
 def _create_sso_user(values: dict[str, Any], actor: Actor, link: tuple[str, str] | None,
-                     **provenance: Any) -> User:
+                     directory: dict[str, str] | None = None, **provenance: Any) -> User:
     values = {k: v for k, v in values.items() if k not in FLAGS}
     user = User(**values, login_mode=LoginMode.SSO, **provenance)
     user.set_unusable_password()
     with transaction.atomic():
         user.save()
         if link is not None:
-            _link(user, *link)
+            _link(user, *link, **(directory or {}))
         _record(Action.USER_CREATED, user, actor, detail={
             "fields": _shown(values), "password": "none",
             "linked_object_id": link[1] if link else None})
     return user
 
 
-def link_entra_identity(user: User, tenant_id: str, object_id: str, actor: Actor) -> None:
+def link_entra_identity(user: User, tenant_id: str, object_id: str, actor: Actor, *,
+                        upn: str = "", display_name: str = "") -> None:
     """Link an account to the Entra person (tenant id, object id) an administrator picked from
     the directory, or SCIM named: their sign-in then finds it. The account stops having a
-    password (an Entra-linked account never has one)."""
+    password (an Entra-linked account never has one), so nobody links their own."""
     authorize(actor, user, Action.USER_CHANGED, linked_object_id=object_id)
+    _refuse_if(actor, user, _self_refusal(actor, user, "link"), Action.USER_CHANGED,
+               detail={"linked_object_id": object_id})
     if is_entra_linked(user):
         _refuse_if(actor, user, ("already_linked", "This account is already linked to an Entra "
                                  "person: unlink it first."), Action.USER_CHANGED)
     _refuse_if(actor, user, _linked_elsewhere(tenant_id, object_id), Action.USER_CHANGED,
                detail={"linked_object_id": object_id})
     with transaction.atomic():
-        _link(user, tenant_id, object_id)
+        _link(user, tenant_id, object_id, upn=upn, display_name=display_name)
         detail: dict[str, Any] = {"linked_object_id": object_id}
         if user.has_usable_password():
             user.set_unusable_password()
@@ -310,6 +320,7 @@ def unlink_entra_identity(user: User, actor: Actor) -> None:
     """Undo a link: the account no longer belongs to that Entra person (their sign-in will not
     find it) and its open sessions end. It keeps login mode SSO, with no password."""
     authorize(actor, user, Action.USER_CHANGED, unlinked=True)
+    _refuse_if(actor, user, _self_refusal(actor, user, "unlink"), Action.USER_CHANGED)
     identity = user.entra_identity if is_entra_linked(user) else None
     if identity is None:
         return
@@ -329,9 +340,11 @@ def _linked_elsewhere(tenant_id: str, object_id: str) -> tuple[str, str] | None:
     return ("linked_elsewhere", "That Entra person is already linked to another Keyfax account.")
 
 
-def _link(user: User, tenant_id: str, object_id: str) -> None:
+def _link(user: User, tenant_id: str, object_id: str, *, upn: str = "",
+          display_name: str = "") -> None:
     EntraIdentity.objects.create(user=user, tenant_id=uuid.UUID(tenant_id),
-                                 object_id=uuid.UUID(object_id), email=user.email)
+                                 object_id=uuid.UUID(object_id), email=user.email,
+                                 upn=upn[:255], display_name=display_name[:255])
 
 
 def retire_user(user: User, actor: Actor, removed: dict[str, Any]) -> None:

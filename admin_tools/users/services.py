@@ -1,4 +1,5 @@
-"""User Maintenance writes: create, change, disable/enable, reset a password.
+"""User Maintenance writes: create, change, disable/enable, reset a password, register or
+(un)link an Entra person.
 
 Account writes go through :mod:`accounts.services` (the one door every surface uses: the
 privilege ladder, the identity rules and their audit events); permissions go through
@@ -17,12 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts import services as accounts
+from accounts.entra.directory import DirectoryPerson
 from accounts.models import User
+from accounts.provisioning import find_identity
 from accounts.sso_config import Element
+from admin_tools.users import selectors
 from audit.models import Action
 from permissions import services as permission_services
 
@@ -30,6 +34,7 @@ VIA = permission_services.USER_MAINTENANCE
 DETAIL_FIELDS = ("username", "first_name", "last_name", "email", "user_group", "notes",
                  "login_mode")
 Refused = accounts.AccountRefused
+USERNAME_LENGTH = User._meta.get_field("username").max_length
 
 
 @dataclass
@@ -118,3 +123,50 @@ def reset_password(user: User, password: str | None, who: Who) -> None:
 def end_sessions(user: User, who: Who, only: list[int] | None = None) -> int:
     """End ``user``'s open sessions (``only`` these); how many ended."""
     return accounts.end_sessions(user, who.door, only=only)
+
+
+# --- Entra people from the directory (issue 12) --------------------------------------------
+
+
+class CannotRegister(Exception):
+    """The person cannot be registered: no usable UPN, or it is another account's username
+    (never merged)."""
+
+
+def authorize_link(user: User, object_id: str, who: Who) -> None:
+    """Refuse (audited) before the directory is asked, when the maintainer may not change
+    ``user`` at all (an IT account)."""
+    accounts.authorize(who.door, user, Action.USER_CHANGED, linked_object_id=object_id)
+
+
+def register_entra_person(person: DirectoryPerson, tenant_id: str, who: Who) -> User:
+    """An account for the person picked from the directory, linked by object id; username
+    their UPN. A username already taken is an error, never a merge; a person already linked
+    is refused by the door (``linked_elsewhere``)."""
+    username = person.upn
+    if not username or len(username) > USERNAME_LENGTH:
+        raise CannotRegister(f"{person.display_name or person.object_id} has no user principal "
+                            "name Keyfax can use as a username.")
+    clash = CannotRegister(f"The username {username} already belongs to another Keyfax "
+                          "account. Nothing was registered: rename or retire that account "
+                          "first, or link it to this Entra person instead.")
+    if selectors.username_taken(username) and not find_identity(tenant_id, person.object_id):
+        raise clash  # (an already linked person is the door's refusal, audited)
+    values = {"username": username, "first_name": person.given_name[:150],
+              "last_name": person.surname[:150], "email": person.mail[:254]}
+    try:
+        return accounts.register_entra_user(values, tenant_id, person.object_id, who.door,
+                                            upn=person.upn, display_name=person.display_name)
+    except IntegrityError:  # taken meanwhile (the door's transaction rolled back)
+        raise clash from None
+
+
+def link_entra_person(user: User, person: DirectoryPerson, tenant_id: str, who: Who) -> None:
+    """Link a local account to the person picked from the directory (its password goes)."""
+    accounts.link_entra_identity(user, tenant_id, person.object_id, who.door,
+                                 upn=person.upn, display_name=person.display_name)
+
+
+def unlink_entra_person(user: User, who: Who) -> None:
+    """The account stops belonging to its Entra person; their sessions end."""
+    accounts.unlink_entra_identity(user, who.door)
