@@ -15,6 +15,7 @@ from tests.conftest import point_site_at
 from tests.interop.browser import abort_login, complete_login
 from tests.interop.provider import OidcProviderProcess
 from tests.people import PEOPLE_FILE
+from tests.revalidation_helpers import make_due
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db(transaction=True)]
 
@@ -78,3 +79,35 @@ def test_a_refusal_from_the_provider_is_a_clear_page(oidc_provider, browser):
 
     assert final.status_code == 403
     assert "Reason: not_assigned" in final.text
+
+
+def test_a_silent_recheck_against_an_independent_provider(oidc_provider, browser):
+    """prompt=none against oidc-provider's own session: the same person comes back, the
+    Keyfax session is kept, and the re-check is on the record."""
+    sign_in(browser, STAFF["oid"])
+    session_before = browser.session_id
+    make_due(browser)
+
+    final = browser.get("/staff/", allow_redirects=True)
+
+    assert final.status_code == 200, final.text[:300]
+    assert final.url == f"{browser.base_url}/staff/"
+    assert browser.session_id == session_before
+    event = AuditEvent.objects.filter(action="session_revalidated").latest("id")
+    assert (event.outcome, event.actor_object_id) == ("success", STAFF["oid"])
+
+
+def test_the_provider_saying_login_required_ends_the_session(oidc_provider, browser):
+    sign_in(browser, STAFF["oid"])
+    for cookie in list(browser.session.cookies):  # signed out at the provider
+        if cookie.domain.startswith("127.0.0.1") and cookie.port != browser.base_url[-4:] \
+                and cookie.name.startswith("_session"):
+            browser.session.cookies.clear(cookie.domain, cookie.path, cookie.name)
+    make_due(browser)
+
+    final = browser.get("/staff/", allow_redirects=True)
+
+    assert "Your Keyfax session has ended" in final.text, final.text[:300]
+    assert browser.get("/staff/").status_code == 302
+    event = AuditEvent.objects.filter(action="session_revalidated").latest("id")
+    assert (event.outcome, event.reason) == ("refused", "entra_sign_in_required")
