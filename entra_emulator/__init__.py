@@ -7,6 +7,12 @@ settings install it only when DEBUG is on. Used by that command, ``make run`` an
 
     emu = EntraEmulator(tenant_id=..., client_id=..., client_secret=..., people=load_people())
     emu.start()  # emu.base_url is both ENTRA_AUTHORITY and ENTRA_GRAPH_URL
+
+The people's lifecycle can be changed while it runs, as an Entra administrator would:
+``/_emulator/people`` (a page, and a JSON control: :mod:`.lifecycle`, ``manage.py
+entra_person``), ``emu.directory`` in tests; signing out runs front-channel logout
+(:mod:`.sign_out`); ``GET /v1.0/users?$search=...`` answers Graph's user search
+(:mod:`.graph_search`).
 """
 
 from .people import PeopleFileError, Person, generated_group_ids, load_people

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from .authorize import handle_authorize, handle_logout
 from .discovery import handle_discovery, handle_jwks
 from .graph import handle_member_objects, handle_userinfo
+from .graph_search import handle_user, handle_users
+from .lifecycle import handle_graph_control, handle_people, handle_person
 from .pages import index_page
 from .token_endpoint import handle_token
 from .web import (
@@ -73,6 +75,11 @@ ROUTES = (
         handle_member_objects,
         graph=True,
     ),
+    _route("graph_users", r"^/v1\.0/users$", "GET", handle_users, graph=True),
+    _route("graph_user", r"^/v1\.0/users/(?P<user>[^/]+)$", "GET", handle_user, graph=True),
+    _route("emulator_people", r"^/_emulator/people/?$", "GET POST", handle_people),
+    _route("emulator_person", r"^/_emulator/people/(?P<oid>[^/]+)$", "GET POST", handle_person),
+    _route("emulator_graph", r"^/_emulator/graph$", "GET POST", handle_graph_control),
     _route("index", r"^/$", "GET", lambda emu, req: _index(emu)),
 )
 

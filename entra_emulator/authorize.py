@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from .pages import error_page, picker_page, signed_out_page
+from .pages import error_page, picker_page
 from .people import Person
+from .sign_out import front_channel_requests, signed_out_response
 from .store import AuthCode
 from .tokens import opaque, random_guid
 from .validation import (
@@ -47,7 +48,7 @@ def handle_authorize(emu: EntraEmulator, req: Request) -> Response:
     signed_in_oid = emu.store.session_person(sid)
     if req.method == "GET":
         if auth.prompt == "none":
-            return _silent_sign_in(emu, req, auth, sid, trace)
+            return _silent_sign_in(emu, req, auth, params, sid, trace)
         return _picker(emu, params, 200, None, signed_in_oid)
     form, duplicate_field = single_values(req.form())
     account = form.get("account", "").strip()
@@ -75,14 +76,19 @@ def handle_authorize(emu: EntraEmulator, req: Request) -> Response:
 
 
 def handle_logout(emu: EntraEmulator, req: Request) -> Response:
-    """End the emulator session; go back to a loopback ``post_logout_redirect_uri`` if given."""
+    """End the emulator session, run front-channel logout for it (hidden iframes), then go
+    back to a loopback or registered ``post_logout_redirect_uri`` if given."""
     params, _ = single_values(req.query)
-    emu.store.end_session(req.cookies.get(SESSION_COOKIE))
+    ended = emu.store.end_session(req.cookies.get(SESSION_COOKIE))
     clear = ("Set-Cookie", _cookie(req, "", max_age=0))
     target = params.get("post_logout_redirect_uri", "")
+    onward = None
     if target and (is_loopback_http(target) or target in emu.redirect_uris):
-        return redirect(add_query(target, [("state", params.get("state") or "")]), [clear])
-    return html_response(200, signed_out_page(tenant_id=emu.tenant_id), [clear])
+        onward = add_query(target, [("state", params.get("state") or "")])
+    frames = front_channel_requests(emu, [ended] if ended else [])
+    if onward and not frames:
+        return redirect(onward, [clear])
+    return signed_out_response(emu, frames, onward, [clear])
 
 
 def _authorize_params(req: Request) -> tuple[dict[str, str], str | None]:
@@ -114,21 +120,35 @@ def _picker(
 
 
 def _silent_sign_in(
-    emu: EntraEmulator, req: Request, auth: AuthorizeRequest, sid: str | None, trace: Trace
+    emu: EntraEmulator,
+    req: Request,
+    auth: AuthorizeRequest,
+    params: dict[str, str],
+    sid: str | None,
+    trace: Trace,
 ) -> Response:
-    """``prompt=none``: succeed only for the person of this browser's emulator session."""
+    """``prompt=none``: succeed only for the person of this browser's emulator session, and
+    only if they are the one ``login_hint`` names and the session is the one ``sid`` names."""
     oid = emu.store.session_person(sid)
     person = emu.person(oid) if oid else None
+    hint = params.get("login_hint", "").strip()
+    wanted_sid = params.get("sid", "").strip()
     if person is None:
-        return _error_redirect(
-            auth.redirect_uri,
-            auth.state,
-            "login_required",
-            50058,
-            "A silent sign-in request was sent but no user is signed in.",
-            trace,
-        )
-    return _sign_in(emu, req, auth, person, sid, trace)
+        reason = "no user is signed in."
+    elif hint and hint.lower() != person.upn.lower():
+        reason = "the signed-in user is not the user the login_hint names."
+    elif wanted_sid and wanted_sid != sid:
+        reason = "the session the sid names is not signed in on this browser."
+    else:
+        return _sign_in(emu, req, auth, person, sid, trace)
+    return _error_redirect(
+        auth.redirect_uri,
+        auth.state,
+        "login_required",
+        50058,
+        f"A silent sign-in request was sent but {reason}",
+        trace,
+    )
 
 
 def _sign_in(
@@ -139,19 +159,14 @@ def _sign_in(
     sid: str | None,
     trace: Trace,
 ) -> Response:
-    if not person.assigned:
-        return _error_redirect(
-            auth.redirect_uri,
-            auth.state,
-            "access_denied",
-            50105,
-            f"The signed in user '{person.upn}' is not assigned to a role for the application "
-            f"'{emu.client_id}'({emu.app_name}).",
-            trace,
-        )
+    refusal = sign_in_refusal(emu, person)
+    if refusal is not None:
+        code, message = refusal
+        return _error_redirect(auth.redirect_uri, auth.state, "access_denied", code, message, trace)
     if not sid or emu.store.session_person(sid) != person.oid:
         sid = random_guid()  # a new emulator sign-in session
         emu.store.start_session(sid, person.oid)
+    emu.store.note_app(sid, auth.redirect_uri)
     now = emu.clock()
     code = opaque(72, prefix="0.")
     record = AuthCode(
@@ -171,6 +186,22 @@ def _sign_in(
         [("code", code), ("state", auth.state or ""), ("session_state", sid)],
     )
     return redirect(location, [("Set-Cookie", _cookie(req, sid))])
+
+
+def sign_in_refusal(emu: EntraEmulator, person: Person) -> tuple[int, str] | None:
+    """Why Entra refuses ``person`` now (AADSTS code, message), or None."""
+    if not person.enabled:
+        return 50057, (
+            "User account is disabled. The user object in Active Directory backing this "
+            "account has been disabled. An admin can re-enable this account through the "
+            "Microsoft Entra admin center."
+        )
+    if not person.assigned:
+        return 50105, (
+            f"The signed in user '{person.upn}' is not assigned to a role for the application "
+            f"'{emu.client_id}'({emu.app_name})."
+        )
+    return None
 
 
 def _error_redirect(

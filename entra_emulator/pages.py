@@ -50,10 +50,10 @@ footer{max-width:460px;margin:0 auto 40px;font-size:12px;color:#505050;text-alig
 BANNER = "Microsoft Entra ID: development emulator"
 
 
-def _layout(title: str, body: str, tenant_id: str) -> str:
+def layout(title: str, body: str, tenant_id: str, head: str = "") -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">{head}'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f'<main><p class="brand">{escape(BANNER)}</p>{body}</main>'
         f"<footer>Development emulator for tenant {escape(tenant_id)}: not Microsoft Entra ID. "
@@ -69,6 +69,8 @@ def _tags(person: Person, signed_in: bool) -> str:
     tags = [f'<span class="tag">{escape(role)}</span>' for role in person.roles]
     if not person.roles:
         tags.append('<span class="tag">No app roles</span>')
+    if not person.enabled:
+        tags.append('<span class="tag warn">Account disabled</span>')
     if not person.assigned:
         tags.append('<span class="tag warn">Not assigned to this app</span>')
     if len(person.groups) > 200:
@@ -109,7 +111,7 @@ def picker_page(
         '<div class="actions"><button class="secondary" type="submit" name="account" '
         'value="cancel">Cancel</button></div></form>'
     )
-    return _layout("Sign in to your account", body, tenant_id)
+    return layout("Sign in to your account", body, tenant_id)
 
 
 def error_page(*, code: int, message: str, trace: Trace, tenant_id: str) -> str:
@@ -129,15 +131,33 @@ def error_page(*, code: int, message: str, trace: Trace, tenant_id: str) -> str:
         f'<p class="error" role="alert">AADSTS{code}: {escape(message)}</p>'
         f'<h2 class="brand">Troubleshooting details</h2><dl class="details">{details}</dl>'
     )
-    return _layout("Sign in to your account", body, tenant_id)
+    return layout("Sign in to your account", body, tenant_id)
 
 
-def signed_out_page(*, tenant_id: str) -> str:
+def front_channel_frames(frames: Sequence[str]) -> str:
+    """Hidden iframes loading each app's front-channel logout URL, as Entra does."""
+    return "".join(
+        f'<iframe src="{escape(url)}" hidden width="0" height="0" '
+        'title="Front-channel logout"></iframe>'
+        for url in frames
+    )
+
+
+def signed_out_page(
+    *, tenant_id: str, frames: Sequence[str] = (), continue_url: str | None = None
+) -> str:
+    """Signed out: front-channel logout iframes, then back to the app if it asked."""
+    onward = ""
+    head = ""
+    if continue_url:
+        head = f'<meta http-equiv="refresh" content="1;url={escape(continue_url)}">'
+        onward = f'<p><a href="{escape(continue_url)}">Continue</a></p>'
     body = (
         "<h1>You signed out of your account</h1>"
         '<p class="lead">It\u2019s a good idea to close all browser windows.</p>'
+        f"{onward}{front_channel_frames(frames)}"
     )
-    return _layout("Sign out", body, tenant_id)
+    return layout("Sign out", body, tenant_id, head)
 
 
 def index_page(*, tenant_id: str, discovery_url: str, base_url: str) -> str:
@@ -147,5 +167,7 @@ def index_page(*, tenant_id: str, discovery_url: str, base_url: str) -> str:
         '<dl class="details"><dt>Authority (ENTRA_AUTHORITY and ENTRA_GRAPH_URL)</dt>'
         f"<dd>{escape(base_url)}</dd><dt>Discovery document</dt>"
         f"<dd>{escape(discovery_url)}</dd></dl>"
+        '<p><a href="/_emulator/people">People: disable, unassign, change app roles or sign '
+        "out of Microsoft</a></p>"
     )
-    return _layout("Entra ID emulator", body, tenant_id)
+    return layout("Entra ID emulator", body, tenant_id)

@@ -37,6 +37,7 @@ class Person:
     groups: tuple[str, ...] = ()
     assigned: bool = True
     description: str = ""
+    enabled: bool = True  # Entra's accountEnabled
 
 
 def generated_group_ids(count: int) -> tuple[str, ...]:
@@ -78,6 +79,9 @@ def _person(entry: Any, where: str) -> Person:
     assigned = entry.get("assigned", True)
     if not isinstance(assigned, bool):
         raise PeopleFileError(f"{where}: assigned must be true or false")
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise PeopleFileError(f"{where}: enabled must be true or false")
     return Person(
         oid=_guid(entry.get("oid"), f"{where}.oid"),
         given_name=given_name,
@@ -89,6 +93,7 @@ def _person(entry: Any, where: str) -> Person:
         groups=_groups(entry, where),
         assigned=assigned,
         description=_text(entry, "description", where, default=""),
+        enabled=enabled,
     )
 
 

@@ -16,9 +16,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .app import make_app
+from .directory import Directory
 from .graph import GRAPH_MODES
 from .keys import KeyRing
 from .people import Person, load_people
+from .sign_out import check_front_channel_urls
 from .store import Store
 
 TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$")
@@ -99,6 +101,7 @@ class EntraEmulator:
         redirect_uris: Iterable[str] = (),
         quiet: bool = False,
         app_name: str = "Keyfax",
+        front_channel_logout_urls: Iterable[str] = (),
     ) -> None:
         if not TENANT.match(tenant_id or ""):
             raise ValueError("tenant_id must be a tenant GUID")
@@ -109,10 +112,11 @@ class EntraEmulator:
         self.tenant_id = tenant_id
         self.client_id = client_id.strip()
         self.client_secret = client_secret
-        self.people: tuple[Person, ...] = tuple(load_people() if people is None else people)
-        self._by_id = {p.oid.lower(): p for p in self.people}
-        self._by_id.update({p.upn.lower(): p for p in self.people})
+        self.directory = Directory(load_people() if people is None else people)
         self.redirect_uris = frozenset(redirect_uris)
+        # The app's registered front-channel logout URL(s); empty: derived (see sign_out).
+        self.front_channel_logout_urls = check_front_channel_urls(front_channel_logout_urls)
+        self.front_channel_timeout: float = 5.0
         self.quiet = quiet
         self.app_name = app_name
         self.keys = KeyRing()
@@ -194,8 +198,13 @@ class EntraEmulator:
         return self.keys.current.private_key
 
     # --- people, counters, hooks ---------------------------------------------------------
+    @property
+    def people(self) -> tuple[Person, ...]:
+        """The people as they are now (see :class:`Directory` for run-time changes)."""
+        return self.directory.all()
+
     def person(self, oid_or_upn: str | None) -> Person | None:
-        return self._by_id.get((oid_or_upn or "").strip().lower())
+        return self.directory.get(oid_or_upn)
 
     def count(self, endpoint: str) -> None:
         with self._lock:

@@ -37,6 +37,15 @@ class AccessGrant:
         return self.oid is None
 
 
+@dataclass
+class Session:
+    """An emulator sign-in session (the browser's cookie names its ``sid``)."""
+
+    sid: str
+    oid: str
+    apps: list[str] = field(default_factory=list)  # redirect URIs it signed in to
+
+
 class CodeState(Enum):
     UNKNOWN = "unknown"  # never issued, or expired and forgotten
     EXPIRED = "expired"
@@ -49,7 +58,7 @@ class Store:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _codes: dict[str, AuthCode] = field(default_factory=dict)
     _tokens: dict[str, AccessGrant] = field(default_factory=dict)
-    _sessions: dict[str, str] = field(default_factory=dict)  # sid -> oid
+    _sessions: dict[str, Session] = field(default_factory=dict)
 
     # --- authorization codes -------------------------------------------------------------
     def add_code(self, code: str, record: AuthCode, now: float) -> None:
@@ -107,16 +116,38 @@ class Store:
         if not sid:
             return None
         with self._lock:
-            return self._sessions.get(sid)
+            session = self._sessions.get(sid)
+            return session.oid if session else None
 
     def start_session(self, sid: str, oid: str) -> None:
         with self._lock:
-            self._sessions[sid] = oid
+            self._sessions[sid] = Session(sid, oid)
 
-    def end_session(self, sid: str | None) -> None:
-        if sid:
-            with self._lock:
-                self._sessions.pop(sid, None)
+    def note_app(self, sid: str, redirect_uri: str) -> None:
+        """Remember that the session signed in to the app at ``redirect_uri``."""
+        with self._lock:
+            session = self._sessions.get(sid)
+            if session is not None and redirect_uri not in session.apps:
+                session.apps.append(redirect_uri)
+
+    def end_session(self, sid: str | None) -> Session | None:
+        """End one session; the ended session, or None if there was none."""
+        if not sid:
+            return None
+        with self._lock:
+            return self._sessions.pop(sid, None)
+
+    def sessions_of(self, oid: str) -> list[Session]:
+        with self._lock:
+            return [s for s in self._sessions.values() if s.oid.lower() == oid.lower()]
+
+    def end_sessions_of(self, oid: str) -> list[Session]:
+        """End every session of the person; the ended sessions."""
+        with self._lock:
+            ended = [s for s in self._sessions.values() if s.oid.lower() == oid.lower()]
+            for session in ended:
+                del self._sessions[session.sid]
+            return ended
 
     def _forget_expired(self, now: float) -> None:
         # Caller holds the lock. Codes are kept until expiry so a replay still reports 54005.

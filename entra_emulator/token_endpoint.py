@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING, Any
 
+from .authorize import sign_in_refusal
 from .client_auth import ErrorFactory, authenticate_client
 from .people import Person
 from .store import AccessGrant, AuthCode, CodeState
@@ -125,6 +126,9 @@ def _authorization_code(emu: EntraEmulator, form: dict[str, str], err: ErrorFact
     person = emu.person(record.oid)
     if person is None:
         return err(400, "invalid_grant", 70008, "The user of this code no longer exists.")
+    refusal = sign_in_refusal(emu, person)  # disabled or unassigned since the code was issued
+    if refusal is not None:
+        return err(400, "invalid_grant", *refusal)
     access_token = opaque(64)
     grant = AccessGrant(
         client_id=emu.client_id, expires_at=now + USER_TOKEN_LIFETIME, oid=person.oid

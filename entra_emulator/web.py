@@ -125,7 +125,15 @@ def json_response(status: int, data: Any, headers: Iterable[tuple[str, str]] = (
     return Response(status, body, [*base, *extra])
 
 
-def html_response(status: int, html: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+def html_response(
+    status: int,
+    html: str,
+    headers: Iterable[tuple[str, str]] = (),
+    *,
+    frame_src: Iterable[str] = (),
+) -> Response:
+    """An HTML page; ``frame_src`` lists the origins its iframes may load."""
+    frames = " ".join(frame_src)
     return Response(
         status,
         html.encode("utf-8"),
@@ -135,7 +143,7 @@ def html_response(status: int, html: str, headers: Iterable[tuple[str, str]] = (
             (
                 "Content-Security-Policy",
                 "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-                "frame-ancestors 'none'",
+                "frame-ancestors 'none'" + (f"; frame-src {frames}" if frames else ""),
             ),
             ("X-Frame-Options", "DENY"),
             ("Referrer-Policy", "no-referrer"),

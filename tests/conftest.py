@@ -61,6 +61,7 @@ def point_site_at(settings, authority: str, *, mode: str = "authentication") -> 
 
 
 def _reset(emu) -> None:
+    emu.directory.reset()  # people as the file has them (lifecycle changes undone)
     emu.id_token_hook = None
     emu.token_error = None
     emu.graph_mode = "ok"

@@ -29,6 +29,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--people", default=None, help="people JSON file (default fixtures/entra_people.json)"
         )
+        parser.add_argument(
+            "--front-channel-logout-url",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="the app's registered front-channel logout URL, loaded with ?sid=...&iss=... "
+            "when a person signs out of Microsoft (repeatable; default: the signed-in site's "
+            "origin + /oidc/logout/front-channel/)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -56,12 +65,15 @@ class Command(BaseCommand):
                 people=people,
                 host=host,
                 port=port,
+                front_channel_logout_urls=options["front_channel_logout_url"],
             )
         except (OSError, ValueError) as exc:
             raise CommandError(f"Cannot start the emulator: {exc}") from exc
         self.stdout.write(
             f"Entra ID emulator for tenant {tenant_id}: authority (ENTRA_AUTHORITY and "
-            f"ENTRA_GRAPH_URL) {emulator.base_url}, {len(people)} demo people. Ctrl-C to stop."
+            f"ENTRA_GRAPH_URL) {emulator.base_url}, {len(people)} demo people. Disable, "
+            f"unassign, change roles or sign out people at {emulator.base_url}/_emulator/people. "
+            "Ctrl-C to stop."
         )
         try:
             emulator.serve_forever()
