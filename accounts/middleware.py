@@ -56,7 +56,7 @@ class SignedInSessionMiddleware:
                detail={"method": request.method, "path": request.path[:190],
                        "ended_because": note.end_reason})
         note.delete()
-        if _wants_json(request):
+        if wants_json(request):
             response: HttpResponse = JsonResponse(
                 {"error": "session_ended", "detail": why}, status=401)
         else:
@@ -68,7 +68,8 @@ class SignedInSessionMiddleware:
         return response
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
+    """A fetch/XHR request, answered with JSON rather than a page."""
     accept = request.headers.get("Accept", "")
     return (request.headers.get("X-Requested-With") == "XMLHttpRequest"
             or ("application/json" in accept and "text/html" not in accept))

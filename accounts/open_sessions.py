@@ -10,7 +10,6 @@ instead of a bare sign-in page.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from importlib import import_module
 from typing import Any
@@ -22,6 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import SignedInSession
+from audit.cleaning import ip_or_none
 
 # Entra's sid is a GUID; anything outside this shape (NUL bytes included, which PostgreSQL
 # refuses) is not one of ours and is never stored or looked up.
@@ -41,19 +41,11 @@ def note(request: HttpRequest, user: Any, method: str, sid: object = None,
         session_key=request.session.session_key,
         defaults={"user": user, "method": method, "ended_at": None, "end_reason": "",
                   "sid": sid if isinstance(sid, str) and SID_SHAPE.match(sid) else "",
-                  "element": element[:20], "address": _address(request),
+                  "element": element[:20], "address": ip_or_none(request.META.get("REMOTE_ADDR")),
                   "user_agent": request.headers.get("User-Agent", "")[:200],
                   "last_seen_at": now, "expires_at": request.session.get_expiry_date()},
     )
     request.session[SEEN_KEY] = int(now.timestamp())
-
-
-def _address(request: HttpRequest) -> str | None:
-    address = request.META.get("REMOTE_ADDR")
-    try:
-        return str(ipaddress.ip_address(address)) if address else None
-    except ValueError:
-        return None
 
 
 def touch(request: HttpRequest) -> None:

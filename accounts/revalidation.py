@@ -35,6 +35,7 @@ from django.urls import reverse
 
 from accounts.destinations import safe_next
 from accounts.entra.discovery import provider_metadata
+from accounts.middleware import wants_json
 from accounts.refusals import Reason, SignInRefused
 from accounts.sessions import sign_in_method
 from accounts.sso_config import sso_config
@@ -87,7 +88,7 @@ class RevalidationMiddleware:
             return self.get_response(request)
         if past_grace(request) and not _in_flight(request):
             return end_session(request, Reason.REVALIDATION_OVERDUE, {"age": int(age(request))})
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({
                 "error": "revalidation_required",
                 "detail": "Keyfax must re-check your sign-in with Microsoft: reload the page.",
@@ -179,9 +180,3 @@ def _record(request: HttpRequest, outcome: Outcome, reason: Reason | None, detai
            object_id=str(identity.object_id) if identity else "",
            subject=f"user:{user.pk}", reason=reason.value if reason else "",
            detail=detail)
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    accept = request.headers.get("Accept", "")
-    return (request.headers.get("X-Requested-With") == "XMLHttpRequest"
-            or ("application/json" in accept and "text/html" not in accept))

@@ -37,7 +37,7 @@ SUPPORTED = (
 )
 
 
-def _guid(value: object) -> uuid.UUID | None:
+def guid(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(_string(value))
     except ValueError:
@@ -48,7 +48,7 @@ def user_pks(value: object) -> list[int]:
     """The account a User's SCIM ``id`` names: its record's ``scim_id``, or the object id of
     an account provisioning has not touched yet (made at a first sign-in). Two indexed
     look-ups: an OR across the two joins would make the database read every user."""
-    found = _guid(value)
+    found = guid(value)
     if found is None:
         return []
     by_record = list(ScimUserRecord.objects.filter(scim_id=found).values_list("user_id",
@@ -70,7 +70,7 @@ def _user_external_id(value: object) -> Q:
     text = _string(value)
     pks = list(ScimUserRecord.objects.filter(external_id=text).values_list("user_id",
                                                                              flat=True))
-    found = _guid(text)
+    found = guid(text)
     if found is not None:
         pks += EntraIdentity.objects.filter(object_id=found).values_list("user_id", flat=True)
     return Q(pk__in=pks) if pks else NOTHING
@@ -92,7 +92,7 @@ def _boolean(field: str) -> Callable[[object], Q]:
 
 
 def _group_id(value: object) -> Q:
-    found = _guid(value)
+    found = guid(value)
     return NOTHING if found is None else Q(pk=found)
 
 

@@ -17,7 +17,7 @@ from accounts.models import User
 from accounts.services import Actor
 from audit.models import Action
 from audit.services import record
-from scim import documents, group_permissions
+from scim import documents, filters, group_permissions
 from scim.models import ScimGroup, ScimGroupMember
 from scim.users import scim_id
 
@@ -158,7 +158,7 @@ class GroupStore:
         values = set(displays)
         if len(values) > MAX_MEMBER_CHANGES + len(self._seen_members()):
             raise _too_many(len(values))
-        guids = {guid for value in values if (guid := _guid(value)) is not None}
+        guids = {guid for value in values if (guid := filters.guid(value)) is not None}
         accounts = (User.objects.filter(retired_at__isnull=True)
                     .filter(Q(scim_record__scim_id__in=guids)
                             | Q(scim_record__isnull=True, entra_identity__object_id__in=guids))
@@ -186,13 +186,6 @@ class GroupStore:
         if identity_ids and (group_permissions.is_mapped(group.external_id)
                              or (also and group_permissions.is_mapped(also))):
             group_permissions.resync(identity_ids, self.actor)
-
-
-def _guid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def _too_many(count: int) -> InvalidValueException:
